@@ -1,0 +1,96 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings applied to every Cairn target (see docs/ARCHITECTURE.md for why
+/// `NonisolatedNonsendingByDefault` is left off: Hummingbird middleware would stop conforming).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("InferIsolatedConformances"),
+    .treatAllWarnings(as: .error),
+]
+
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let serviceDependencies: [Target.Dependency] = ["AWSCore", "Audit", "Storage", "Gateway", hummingbird, nioCore, logging]
+
+let package = Package(
+    name: "cairn",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cairn", targets: ["CLI"]),
+        .executable(name: "cairn-bench", targets: ["Bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        .target(
+            name: "AWSCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), nioCore],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Audit", dependencies: ["AWSCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "AWSCore", "Audit", .product(name: "GRDB", package: "GRDB.swift"), serviceLifecycle, logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "AWSCore", "Audit", "Storage", hummingbird, nioCore, logging,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CloudTrailService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(name: "STSService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(
+            name: "App",
+            dependencies: [
+                "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", hummingbird, logging,
+                serviceLifecycle, .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CLI",
+            dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser"), logging],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "AWSCore", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "App", "AWSCore", "Audit", "Storage", "Gateway", hummingbird, nioCore,
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

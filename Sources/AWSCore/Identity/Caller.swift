@@ -1,0 +1,106 @@
+import Crypto
+
+/// The principal a request was authenticated as: who CloudTrail says made the call.
+package struct Caller: Sendable, Hashable, Codable {
+    /// The kind of principal, as CloudTrail's `userIdentity.type` names it.
+    package enum Kind: String, Sendable, Hashable, Codable {
+        /// The account's root user (`Root`).
+        case root = "Root"
+        /// An IAM user (`IAMUser`).
+        case iamUser = "IAMUser"
+        /// A role session from `AssumeRole` (`AssumedRole`).
+        case assumedRole = "AssumedRole"
+    }
+
+    /// The principal's kind.
+    package var kind: Kind
+    /// The account the principal belongs to.
+    package var accountId: String
+    /// The access key id that signed the request.
+    package var accessKeyId: String
+    /// The user name (IAM user) or role name (assumed role); empty for root.
+    package var name: String
+    /// The IAM path of the user or role (`/`).
+    package var path: String
+    /// The role session name, for assumed roles.
+    package var sessionName: String?
+    /// When the temporary credentials were issued, for any session (assumed role or `GetSessionToken`).
+    package var sessionIssuedAt: Int64?
+    /// The account alias, when the identities file gives one.
+    package var accountAlias: String?
+
+    /// Creates a caller.
+    package init(
+        kind: Kind, accountId: String, accessKeyId: String, name: String, path: String = "/",
+        sessionName: String? = nil, sessionIssuedAt: Int64? = nil, accountAlias: String? = nil
+    ) {
+        self.kind = kind
+        self.accountId = accountId
+        self.accessKeyId = accessKeyId
+        self.name = name
+        self.path = path
+        self.sessionName = sessionName
+        self.sessionIssuedAt = sessionIssuedAt
+        self.accountAlias = accountAlias
+    }
+
+    /// The user's unique id (`AIDA…`) or the role's (`AROA…`), derived from account and name.
+    package var uniqueId: String {
+        switch kind {
+        case .root: accountId
+        case .iamUser: PrincipalIds.userId(account: accountId, name: name)
+        case .assumedRole: PrincipalIds.roleId(account: accountId, name: name)
+        }
+    }
+
+    /// CloudTrail's `principalId`: the account id for root, `AIDA…` for users, `AROA…:session` for role sessions.
+    package var principalId: String {
+        switch kind {
+        case .root: accountId
+        case .iamUser: uniqueId
+        case .assumedRole: "\(uniqueId):\(sessionName ?? "")"
+        }
+    }
+
+    /// The principal's ARN as STS `GetCallerIdentity` and CloudTrail report it.
+    package var arn: String {
+        switch kind {
+        case .root: "arn:aws:iam::\(accountId):root"
+        case .iamUser: "arn:aws:iam::\(accountId):user\(path)\(name)"
+        case .assumedRole: "arn:aws:sts::\(accountId):assumed-role/\(name)/\(sessionName ?? "")"
+        }
+    }
+
+    /// The ARN of the role behind an assumed-role session.
+    package var roleArn: String { "arn:aws:iam::\(accountId):role\(path)\(name)" }
+
+    /// The name Event history shows as `Username`: the user name, `root`, or the role session name.
+    package var lookupUsername: String {
+        switch kind {
+        case .root: "root"
+        case .iamUser: name
+        case .assumedRole: sessionName ?? name
+        }
+    }
+}
+
+/// Deterministic IAM unique ids, so principal ids stay the same across restarts.
+package enum PrincipalIds {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+    /// `AIDA` followed by 17 characters derived from the account and user name.
+    package static func userId(account: String, name: String) -> String {
+        "AIDA" + derive("user:\(account):\(name)", count: 17)
+    }
+
+    /// `AROA` followed by 17 characters derived from the account and role name.
+    package static func roleId(account: String, name: String) -> String {
+        "AROA" + derive("role:\(account):\(name)", count: 17)
+    }
+
+    /// Base32 characters of a SHA-256 over the seed.
+    package static func derive(_ seed: String, count: Int) -> String {
+        let digest = Array(SHA256.hash(data: Array(seed.utf8)))
+        return String((0..<count).map { alphabet[Int(digest[$0]) & 31] })
+    }
+}

@@ -1,0 +1,282 @@
+package import Crypto
+import Synchronization
+
+/// Verifies AWS Signature Version 4 on incoming requests, in the Authorization header or as a presigned query.
+///
+/// Verification follows the stages of AWS's documentation
+/// (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html): parse the authorization,
+/// build the canonical request, the string to sign, derive the signing key and compare signatures in constant time.
+/// Signing keys are cached per secret, date, region and service, so a steady stream of requests costs two SHA-256
+/// digests and one HMAC each.
+package final class SigV4Verifier: Sendable {
+    /// The allowed distance between the request time and the server clock (AWS: 15 minutes).
+    package static let maximumSkew: Int64 = 15 * 60
+
+    private let keyCache = Mutex<[String: SymmetricKey]>([:])
+
+    /// Creates a verifier.
+    package init() {}
+
+    // MARK: Stage 0: parse
+
+    /// Extracts the authorization data of a request (header or presigned query).
+    ///
+    /// - Throws: ``SigV4Failure/missingAuthentication`` when there is none, ``SigV4Failure/incompleteSignature(_:)``
+    ///   when it is malformed.
+    package static func parseAuthorization(_ request: SigV4Request) throws(SigV4Failure) -> SigV4Authorization {
+        if let header = request.header("authorization") {
+            return try parseHeader(header, request: request)
+        }
+        if request.rawQuery.contains("X-Amz-Signature=") || request.rawQuery.contains("X-Amz-Credential=") {
+            return try parsePresigned(request)
+        }
+        throw .missingAuthentication
+    }
+
+    private static func parseHeader(_ header: String, request: SigV4Request) throws(SigV4Failure) -> SigV4Authorization {
+        let prefix = "AWS4-HMAC-SHA256 "
+        guard header.hasPrefix(prefix) else {
+            if header.hasPrefix("AWS ") {
+                throw .incompleteSignature("Signature Version 2 is not supported; use AWS4-HMAC-SHA256.")
+            }
+            throw .incompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=\(header)")
+        }
+        var credential: Substring?
+        var signedHeaders: Substring?
+        var signature: Substring?
+        for part in header.dropFirst(prefix.count).split(separator: ",") {
+            let item = part.drop(while: { $0 == " " })
+            if item.hasPrefix("Credential=") {
+                credential = item.dropFirst("Credential=".count)
+            } else if item.hasPrefix("SignedHeaders=") {
+                signedHeaders = item.dropFirst("SignedHeaders=".count)
+            } else if item.hasPrefix("Signature=") {
+                signature = item.dropFirst("Signature=".count)
+            }
+        }
+        guard let credential else {
+            throw .incompleteSignature("Authorization header requires 'Credential' parameter. Authorization=\(header)")
+        }
+        guard let signedHeaders else {
+            throw .incompleteSignature("Authorization header requires 'SignedHeaders' parameter. Authorization=\(header)")
+        }
+        guard let signature else {
+            throw .incompleteSignature("Authorization header requires 'Signature' parameter. Authorization=\(header)")
+        }
+        guard let amzDate = request.header("x-amz-date") else {
+            throw .incompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=\(header)")
+        }
+        return try build(
+            credential: credential, signedHeaders: signedHeaders, signature: signature, amzDate: amzDate,
+            sessionToken: request.header("x-amz-security-token"), expires: nil
+        )
+    }
+
+    private static func parsePresigned(_ request: SigV4Request) throws(SigV4Failure) -> SigV4Authorization {
+        guard let pairs = FormEncoding.parse(Substring(request.rawQuery)) else {
+            throw .incompleteSignature("The request query string is malformed.")
+        }
+        func value(_ name: String) -> String? { pairs.first(where: { $0.0 == name })?.1 }
+        let missing = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"]
+            .filter { value($0) == nil }
+        if !missing.isEmpty {
+            throw .incompleteSignature(
+                "AWS query-string parameters must include \(missing.map { "'\($0)'" }.joined(separator: ", ")). Re-examine the query-string parameters."
+            )
+        }
+        guard value("X-Amz-Algorithm") == "AWS4-HMAC-SHA256" else {
+            throw .incompleteSignature("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+        }
+        let expiresText = value("X-Amz-Expires") ?? "604800"
+        guard let expires = Int(expiresText), expires >= 1, expires <= 604_800 else {
+            throw .incompleteSignature("X-Amz-Expires must be between 1 and 604800 seconds")
+        }
+        return try build(
+            credential: Substring(value("X-Amz-Credential")!), signedHeaders: Substring(value("X-Amz-SignedHeaders")!),
+            signature: Substring(value("X-Amz-Signature")!), amzDate: value("X-Amz-Date")!,
+            sessionToken: value("X-Amz-Security-Token"), expires: expires
+        )
+    }
+
+    private static func build(
+        credential: Substring, signedHeaders: Substring, signature: Substring, amzDate: String, sessionToken: String?,
+        expires: Int?
+    ) throws(SigV4Failure) -> SigV4Authorization {
+        let scope = credential.split(separator: "/", omittingEmptySubsequences: false)
+        guard scope.count == 5, !scope[0].isEmpty, scope[4] == "aws4_request" else {
+            throw .incompleteSignature(
+                "Credential should be scoped to a valid region, not ''. Credential should be scoped to correct service: ''. Credential should be scoped with a valid terminator: 'aws4_request', not '\(scope.last ?? "")'. "
+            )
+        }
+        guard let requestTime = Timestamp.parseAmzDate(amzDate) else {
+            throw .incompleteSignature("Date must be in ISO-8601 'basic format'. Got '\(amzDate)'. See http://en.wikipedia.org/wiki/ISO_8601")
+        }
+        guard scope[1].count == 8, amzDate.hasPrefix(scope[1]) else {
+            throw .incompleteSignature("Credential should be scoped to a valid date: '\(amzDate.prefix(8))', not '\(scope[1])'.")
+        }
+        return SigV4Authorization(
+            accessKeyId: String(scope[0]), scopeDate: String(scope[1]), region: String(scope[2]),
+            service: String(scope[3]), signedHeaders: signedHeaders.split(separator: ";").map { String($0) },
+            signature: String(signature), amzDate: amzDate, requestTime: requestTime, sessionToken: sessionToken,
+            presignExpires: expires
+        )
+    }
+
+    // MARK: Time
+
+    /// Checks the request time against the server clock: 15 minutes either way for header authentication,
+    /// the `X-Amz-Expires` window for presigned requests.
+    package static func checkTime(_ auth: SigV4Authorization, now: Int64) throws(SigV4Failure) {
+        if let expires = auth.presignExpires {
+            if now > auth.requestTime + Int64(expires) {
+                throw .presignExpired(requestTime: auth.amzDate, expires: expires, serverTime: Timestamp.amzDate(now))
+            }
+            if auth.requestTime - now > maximumSkew {
+                throw .requestTimeTooSkewed(requestTime: auth.amzDate, serverTime: Timestamp.amzDate(now))
+            }
+        } else if abs(now - auth.requestTime) > maximumSkew {
+            throw .requestTimeTooSkewed(requestTime: auth.amzDate, serverTime: Timestamp.amzDate(now))
+        }
+    }
+
+    // MARK: Stage 1: canonical request
+
+    /// The canonical URI: S3 signs the path as sent; every other service signs it URI-encoded once more.
+    package static func canonicalURI(rawPath: String, service: String) -> String {
+        let path = rawPath.isEmpty ? "/" : rawPath
+        if service == "s3" { return path }
+        return FormEncoding.uriEncode(normalize(path), keepSlash: true)
+    }
+
+    /// Removes `.` and `..` segments and collapses repeated slashes, as non-S3 signers do.
+    private static func normalize(_ path: String) -> String {
+        guard path.contains("/.") || path.contains("//") else { return path }
+        var out: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if segment == "." { continue }
+            if segment == ".." {
+                _ = out.popLast()
+                continue
+            }
+            out.append(segment)
+        }
+        var result = "/" + out.joined(separator: "/")
+        if path.hasSuffix("/"), result != "/" { result += "/" }
+        return result
+    }
+
+    /// The canonical query string: every parameter but `X-Amz-Signature`, decoded, AWS-URI-encoded and sorted.
+    package static func canonicalQuery(rawQuery: String) -> String {
+        if rawQuery.isEmpty { return "" }
+        var pairs: [(String, String)] = []
+        for item in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let name: Substring
+            let value: Substring
+            if let eq = item.firstIndex(of: "=") {
+                name = item[..<eq]
+                value = item[item.index(after: eq)...]
+            } else {
+                name = item
+                value = ""
+            }
+            let decodedName = FormEncoding.percentDecode(name, plusIsSpace: false) ?? String(name)
+            if decodedName == "X-Amz-Signature" { continue }
+            let decodedValue = FormEncoding.percentDecode(value, plusIsSpace: false) ?? String(value)
+            pairs.append((FormEncoding.uriEncode(decodedName), FormEncoding.uriEncode(decodedValue)))
+        }
+        pairs.sort { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+    }
+
+    /// Trims a header value and collapses runs of white space to one space.
+    private static func trimAll(_ value: String) -> String {
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+    }
+
+    /// The canonical request of stage 1.
+    package static func canonicalRequest(
+        _ request: SigV4Request, auth: SigV4Authorization, payloadHash: String
+    ) -> String {
+        var lines = request.method
+        lines += "\n"
+        lines += canonicalURI(rawPath: request.rawPath, service: auth.service)
+        lines += "\n"
+        lines += canonicalQuery(rawQuery: request.rawQuery)
+        lines += "\n"
+        for name in auth.signedHeaders {
+            let values = request.headers.filter { $0.name == name }.map { trimAll($0.value) }
+            lines += name
+            lines += ":"
+            lines += values.joined(separator: ",")
+            lines += "\n"
+        }
+        lines += "\n"
+        lines += auth.signedHeaders.joined(separator: ";")
+        lines += "\n"
+        lines += payloadHash
+        return lines
+    }
+
+    // MARK: Stage 2: string to sign
+
+    /// The string to sign of stage 2.
+    package static func stringToSign(canonicalRequest: String, auth: SigV4Authorization) -> String {
+        "AWS4-HMAC-SHA256\n\(auth.amzDate)\n\(auth.credentialScope)\n\(Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8))))"
+    }
+
+    // MARK: Stage 3: signature
+
+    /// The signing key of stage 3 (cached).
+    package func signingKey(secret: String, date: String, region: String, service: String) -> SymmetricKey {
+        let cacheKey = "\(secret)\u{0}\(date)\u{0}\(region)\u{0}\(service)"
+        if let key = keyCache.withLock({ $0[cacheKey] }) { return key }
+        let key = Self.deriveSigningKey(secret: secret, date: date, region: region, service: service)
+        keyCache.withLock { cache in
+            if cache.count > 4096 { cache.removeAll() }
+            cache[cacheKey] = key
+        }
+        return key
+    }
+
+    /// Derives `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service), "aws4_request")`.
+    package static func deriveSigningKey(secret: String, date: String, region: String, service: String) -> SymmetricKey {
+        var key = SymmetricKey(data: Array("AWS4\(secret)".utf8))
+        for part in [date, region, service, "aws4_request"] {
+            key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+        }
+        return key
+    }
+
+    /// Verifies a request's signature with the credential's secret.
+    ///
+    /// - Parameters:
+    ///   - payloadHash: the hex SHA-256 of the body, or the `x-amz-content-sha256` value the client signed.
+    /// - Throws: ``SigV4Failure/signatureMismatch(canonicalRequest:stringToSign:)`` when it does not match.
+    package func verify(
+        _ request: SigV4Request, auth: SigV4Authorization, secret: String, payloadHash: String
+    ) throws(SigV4Failure) {
+        let canonical = Self.canonicalRequest(request, auth: auth, payloadHash: payloadHash)
+        let toSign = Self.stringToSign(canonicalRequest: canonical, auth: auth)
+        let key = signingKey(secret: secret, date: auth.scopeDate, region: auth.region, service: auth.service)
+        let expected = Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        guard Self.constantTimeEquals(expected, auth.signature) else {
+            throw .signatureMismatch(canonicalRequest: canonical, stringToSign: toSign)
+        }
+    }
+
+    private static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+
+    /// Hex SHA-256 of a payload.
+    package static func payloadHash(_ bytes: some Sequence<UInt8>) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(bytes))
+        return Hex.encode(hasher.finalize())
+    }
+}

@@ -1,0 +1,37 @@
+/// Random identifiers in the forms AWS uses, generated without Foundation's `UUID` (about 3.5 µs each).
+package enum IDs {
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    private static let alnum: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+    private static let upperAlnum: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+
+    /// A random version-4 UUID in lower case (`b7d4398e-b2f0-4faa-9c76-e2d316a8d67f`): request and event ids.
+    package static func uuid() -> String {
+        var g = SystemRandomNumberGenerator()
+        var a = g.next() as UInt64
+        var b = g.next() as UInt64
+        a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        var out = [UInt8](repeating: 45, count: 36)
+        var pos = 0
+        for i in 0..<16 {
+            if i == 4 || i == 6 || i == 8 || i == 10 { pos += 1 }
+            let byte = UInt8(truncatingIfNeeded: i < 8 ? a >> UInt64(56 - 8 * i) : b >> UInt64(56 - 8 * (i - 8)))
+            out[pos] = hex[Int(byte >> 4)]
+            out[pos + 1] = hex[Int(byte & 0xF)]
+            pos += 2
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `count` random characters of `[A-Za-z0-9]` (log file unique strings, secrets).
+    package static func alphanumeric(_ count: Int) -> String {
+        var g = SystemRandomNumberGenerator()
+        return String(decoding: (0..<count).map { _ in alnum[Int(g.next(upperBound: UInt(alnum.count)))] }, as: UTF8.self)
+    }
+
+    /// `count` random characters of `[A-Z0-9]` (access key ids).
+    package static func upperAlphanumeric(_ count: Int) -> String {
+        var g = SystemRandomNumberGenerator()
+        return String(decoding: (0..<count).map { _ in upperAlnum[Int(g.next(upperBound: UInt(upperAlnum.count)))] }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,38 @@
+/// Everything `cairn serve` is configured with (see docs in the README and `cairn serve --help`).
+public struct AppConfiguration: Sendable {
+    /// Address to listen on (default `127.0.0.1`).
+    public var host: String
+    /// Port to listen on (default `4566`).
+    public var port: Int
+    /// Where the database and data files are kept (default `./cairn-data`).
+    public var dataDirectory: String
+    /// Path of the identities file; `nil` for the built-in `test`/`test` identity.
+    public var identitiesFile: String?
+    /// Seconds between trail log-file deliveries (default 60).
+    public var deliveryInterval: Int
+    /// Seconds between digest files (default 3600).
+    public var digestInterval: Int
+    /// Whether CreateTrail and friends evaluate bucket and topic policies (`strict`) or only existence (`off`).
+    public var resourcePolicyChecks: ResourcePolicyChecks
+
+    /// The two modes of `--resource-policy-checks`.
+    public enum ResourcePolicyChecks: String, Sendable, CaseIterable {
+        case strict
+        case off
+    }
+
+    /// Creates a configuration; every parameter has the documented default.
+    public init(
+        host: String = "127.0.0.1", port: Int = 4566, dataDirectory: String = "./cairn-data",
+        identitiesFile: String? = nil, deliveryInterval: Int = 60, digestInterval: Int = 3600,
+        resourcePolicyChecks: ResourcePolicyChecks = .strict
+    ) {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.identitiesFile = identitiesFile
+        self.deliveryInterval = deliveryInterval
+        self.digestInterval = digestInterval
+        self.resourcePolicyChecks = resourcePolicyChecks
+    }
+}

@@ -1,0 +1,44 @@
+import AWSCore
+import CloudTrailService
+import Foundation
+import Gateway
+public import Hummingbird
+public import Logging
+import STSService
+import Storage
+
+/// Builds Cairn's application: storage, credentials, the hosted services and the gateway, wired together.
+///
+/// This is the composition root: the only place that knows every module.
+/// - Throws: ``StartupError`` for a bad identities file or an unusable data directory.
+public func buildApplication(_ config: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    let identities = try IdentitiesLoader.load(config.identitiesFile)
+    let storage: SQLiteStorage
+    do {
+        storage = try SQLiteStorage(directory: config.dataDirectory)
+    } catch {
+        throw StartupError("data directory \(config.dataDirectory): \(error)")
+    }
+    let vault = try await CredentialVault(directory: identities, store: storage, now: Int64(clock()))
+    let cloudTrail = try await CloudTrailService(state: storage, events: storage)
+    let gateway = Gateway(
+        services: [cloudTrail, STSService(vault: vault)], vault: vault, events: storage, clock: clock,
+        flush: {}
+    )
+    return Application(
+        responder: gateway,
+        server: .http1(configuration: .init(idleTimeout: .seconds(120))),
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
+        onServerRunning: { channel in
+            let address = channel.localAddress
+            logger.info(
+                "Cairn is listening",
+                metadata: [
+                    "endpoint": "http://\(config.host):\(address?.port ?? config.port)",
+                    "data-dir": "\(config.dataDirectory)",
+                ])
+        },
+        logger: logger
+    )
+}

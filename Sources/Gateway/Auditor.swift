@@ -1,0 +1,37 @@
+import AWSCore
+import Audit
+
+/// The audit step: turns an operation's declaration and the facts of one call into a CloudTrail event.
+enum Auditor {
+    /// Builds the event of a call.
+    static func event(
+        service: any AWSService, operation: String, spec: AuditSpec, call: OperationCall, output: JSONValue?,
+        failure: AWSError?, sourceIP: String, userAgent: String?, eventID: String
+    ) -> CloudTrailEvent {
+        let codec = ShapeCodec(model: service.model)
+        let opModel = service.model.operations[operation]
+        var requestParameters: [UInt8]?
+        if let shape = opModel?.input, let members = call.input.object, !members.isEmpty {
+            var w = JSONWriter(capacity: 256)
+            codec.writeCloudTrail(call.input, shape: shape, omit: spec.omitRequest, to: &w)
+            requestParameters = w.bytes
+        }
+        var responseElements: [UInt8]?
+        if failure == nil, !spec.readOnly, let output, let shape = opModel?.output, let members = output.object,
+            !members.isEmpty
+        {
+            var w = JSONWriter(capacity: 256)
+            codec.writeCloudTrail(output, shape: shape, omit: spec.omitResponse, to: &w)
+            responseElements = w.bytes
+        }
+        let facts = AuditSpec.Facts(input: call.input, output: failure == nil ? output : nil, caller: call.caller, region: call.region)
+        return CloudTrailEvent(
+            caller: call.caller, eventTime: call.now, eventSource: service.eventSource, eventName: operation,
+            awsRegion: call.region, sourceIPAddress: sourceIP, userAgent: userAgent, errorCode: failure?.code,
+            errorMessage: failure.map { $0.message.isEmpty ? $0.code : $0.message }, requestParameters: requestParameters,
+            responseElements: responseElements, requestID: call.requestID, eventID: eventID, readOnly: spec.readOnly,
+            resources: failure == nil ? spec.resources(facts) : nil, category: spec.category,
+            recipientAccountId: call.caller.accountId, lookupResources: spec.lookupResources(facts)
+        )
+    }
+}

@@ -1,0 +1,280 @@
+import AWSCore
+import Audit
+import HTTPTypes
+package import Hummingbird
+import Logging
+import NIOCore
+package import Storage
+
+/// Cairn's single HTTP responder: every request takes the same path.
+///
+/// ```
+/// authenticate -> route -> decode -> operation -> audit (durable append) -> encode -> respond
+/// ```
+/// Requests that fail authentication, or name no operation, are answered but not recorded. Every other call,
+/// successful or not, becomes a CloudTrail event that is on disk before the response is sent.
+package struct Gateway: HTTPResponder {
+    package typealias Context = CairnRequestContext
+
+    /// Largest request body accepted by the JSON and Query services (AWS's documented limits are lower).
+    package static let maxBodySize = 4 * 1024 * 1024
+
+    private let jsonServices: [String: any AWSService]
+    private let queryServices: [String: any AWSService]
+    private let vault: CredentialVault
+    private let events: any EventStore
+    private let verifier = SigV4Verifier()
+    private let clock: @Sendable () -> Double
+    private let flush: @Sendable () async throws -> Void
+
+    /// Creates the gateway over the hosted services.
+    ///
+    /// - Parameters:
+    ///   - services: the hosted services; JSON 1.1 services are routed by target prefix, Query services by signing name.
+    ///   - clock: the current time in epoch seconds (injected so tests control time).
+    ///   - flush: runs every due background step now, for `POST /_cairn/flush`.
+    package init(
+        services: [any AWSService], vault: CredentialVault, events: any EventStore,
+        clock: @escaping @Sendable () -> Double, flush: @escaping @Sendable () async throws -> Void
+    ) {
+        var json: [String: any AWSService] = [:]
+        var query: [String: any AWSService] = [:]
+        for service in services {
+            if let prefix = service.model.targetPrefix, service.model.wireProtocol == "json" {
+                json[prefix] = service
+            } else {
+                query[service.model.service] = service
+            }
+        }
+        self.jsonServices = json
+        self.queryServices = query
+        self.vault = vault
+        self.events = events
+        self.clock = clock
+        self.flush = flush
+    }
+
+    package func respond(to request: Request, context: Context) async throws -> Response {
+        if request.uri.path.hasPrefix("/_cairn/") { return try await cairnEndpoint(request) }
+        let wire = WireProtocol.detect(request)
+        let requestID = IDs.uuid()
+        do {
+            return try await handle(request, wire: wire, requestID: requestID, context: context)
+        } catch let error as AWSError {
+            return render(error, wire: wire, requestID: requestID, service: nil)
+        } catch {
+            context.logger.error("request failed", metadata: ["aws.request.id": "\(requestID)", "error": "\(String(reflecting: error))"])
+            return render(.internalFailure, wire: wire, requestID: requestID, service: nil)
+        }
+    }
+
+    // MARK: The request path
+
+    private func handle(_ request: Request, wire: WireProtocol, requestID: String, context: Context) async throws -> Response {
+        guard wire != .s3 else {
+            throw AWSError("NotImplemented", "A header you provided implies functionality that is not implemented", status: 501)
+        }
+        let body: [UInt8]
+        do {
+            var buffer = try await request.body.collect(upTo: Self.maxBodySize)
+            body = buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch {
+            throw AWSError("RequestEntityTooLarge", "Request body is larger than \(Self.maxBodySize) bytes", status: 413)
+        }
+
+        // Authenticate.
+        let now = clock()
+        let (caller, auth) = try authenticate(request, body: body, wire: wire, now: Int64(now))
+
+        // Route and decode.
+        let service: any AWSService
+        let operationName: String
+        var input: JSONValue
+        let decodeError: AWSError?
+        switch wire {
+        case .json:
+            let target = request.headers[HeaderNames.amzTarget] ?? ""
+            guard let dot = target.lastIndex(of: "."), let s = jsonServices[String(target[..<dot])] else {
+                throw AWSError("UnknownOperationException", "", status: 400)
+            }
+            service = s
+            operationName = String(target[target.index(after: dot)...])
+            guard let model = s.model.operations[operationName], s.operations[operationName] != nil else {
+                throw AWSError("UnknownOperationException", "", status: 400)
+            }
+            let contentType = request.headers[.contentType] ?? ""
+            guard contentType.hasPrefix("application/x-amz-json-1.") || contentType.hasPrefix("application/json") else {
+                throw AWSError("UnknownOperationException", "", status: 400)
+            }
+            do {
+                input = try ShapeCodec(model: s.model).decodeJSON(body, shape: model.input)
+                decodeError = Self.requiredError(input, model: s.model, shape: model.input, wire: wire)
+            } catch {
+                input = .object([:])
+                decodeError = error
+            }
+        case .query:
+            guard let s = queryServices[auth.service] else {
+                throw AWSError("InvalidAction", "The action is not valid for this endpoint.", status: 400)
+            }
+            service = s
+            var params: [String: String] = [:]
+            if let q = request.uri.query, let pairs = FormEncoding.parse(Substring(q)) {
+                for (k, v) in pairs where !k.hasPrefix("X-Amz-") { params[k] = v }
+            }
+            guard let pairs = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
+                throw AWSError("MalformedQueryString", "The query string is malformed.", status: 400)
+            }
+            for (k, v) in pairs { params[k] = v }
+            operationName = params["Action"] ?? ""
+            guard let model = s.model.operations[operationName], s.operations[operationName] != nil else {
+                throw AWSError(
+                    "InvalidAction", "Could not find operation \(operationName) for version \(params["Version"] ?? "NO_VERSION_SPECIFIED")",
+                    status: 400)
+            }
+            do {
+                input = try ShapeCodec(model: s.model).decodeQuery(params, shape: model.input)
+                decodeError = Self.requiredError(input, model: s.model, shape: model.input, wire: wire)
+            } catch {
+                input = .object([:])
+                decodeError = error
+            }
+        case .s3:
+            preconditionFailure("S3 is answered above")
+        }
+        let operation = service.operations[operationName]!
+        let opModel = service.model.operations[operationName]!
+
+        // Run.
+        let call = OperationCall(input: input, caller: caller, region: auth.region, requestID: requestID, now: Int64(now))
+        var output: JSONValue?
+        var failure: AWSError?
+        if let decodeError {
+            failure = decodeError
+        } else {
+            do {
+                output = try await operation.run(call)
+            } catch let error as AWSError {
+                failure = error
+            } catch {
+                context.logger.error(
+                    "operation failed", metadata: ["aws.request.id": "\(requestID)", "aws.operation": "\(operationName)", "error": "\(String(reflecting: error))"])
+                failure = .internalFailure
+            }
+        }
+
+        // Audit: the event is durable before the response leaves.
+        let event = Auditor.event(
+            service: service, operation: operationName, spec: operation.audit, call: call, output: output, failure: failure,
+            sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: IDs.uuid())
+        try await events.append([StoredEvent(event)])
+
+        // Respond.
+        if let failure { return render(failure, wire: wire, requestID: requestID, service: service) }
+        return encode(output ?? .object([:]), service: service, operation: operationName, model: opModel, wire: wire, requestID: requestID)
+    }
+
+    private static func requiredError(_ input: JSONValue, model: ServiceModel, shape: String?, wire: WireProtocol) -> AWSError? {
+        guard let missing = ShapeCodec(model: model).missingRequired(input, shape: shape) else { return nil }
+        let message = "1 validation error detected: Value null at '\(missing)' failed to satisfy constraint: Member must not be null"
+        return wire == .json ? AWSError("ValidationException", message) : AWSError("ValidationError", message)
+    }
+
+    private static func sourceIP(_ context: Context) -> String {
+        context.remoteAddress?.ipAddress ?? "127.0.0.1"
+    }
+
+    /// Verifies the request's signature and returns who signed it.
+    private func authenticate(_ request: Request, body: [UInt8], wire: WireProtocol, now: Int64) throws -> (Caller, SigV4Authorization) {
+        var headers: [(name: String, value: String)] = [("host", request.head.authority ?? "")]
+        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+        let path = request.uri.path
+        let sigRequest = SigV4Request(
+            method: request.method.rawValue, rawPath: path.isEmpty ? "/" : path, rawQuery: request.uri.query ?? "",
+            headers: headers)
+        do {
+            let auth = try SigV4Verifier.parseAuthorization(sigRequest)
+            guard let credential = vault.credential(for: auth.accessKeyId) else {
+                throw SigV4Failure.unknownAccessKey(auth.accessKeyId)
+            }
+            try SigV4Verifier.checkTime(auth, now: now)
+            let payloadHash = sigRequest.header("x-amz-content-sha256") ?? SigV4Verifier.payloadHash(body)
+            try verifier.verify(sigRequest, auth: auth, secret: credential.secretAccessKey, payloadHash: payloadHash)
+            if let token = credential.sessionToken {
+                guard auth.sessionToken == token else { throw SigV4Failure.invalidToken }
+                if let expiration = credential.expiration, expiration <= now { throw SigV4Failure.expiredToken }
+            } else if auth.sessionToken != nil {
+                throw SigV4Failure.invalidToken
+            }
+            return (credential.caller, auth)
+        } catch let failure as SigV4Failure {
+            throw WireRenderer.authError(failure, protocol: wire)
+        }
+    }
+
+    // MARK: Rendering
+
+    private func render(_ error: AWSError, wire: WireProtocol, requestID: String, service: (any AWSService)?) -> Response {
+        switch wire {
+        case .json:
+            let modeled = service?.model.shapes[error.code]?.exception == true
+            return WireRenderer.jsonError(error, requestID: requestID, capitalMessage: modeled)
+        case .query:
+            return WireRenderer.queryError(error, requestID: requestID, xmlns: service?.model.xmlNamespace)
+        case .s3:
+            return WireRenderer.s3Error(error, requestID: requestID)
+        }
+    }
+
+    private func encode(
+        _ output: JSONValue, service: any AWSService, operation: String, model: ServiceModel.Operation, wire: WireProtocol,
+        requestID: String
+    ) -> Response {
+        let codec = ShapeCodec(model: service.model)
+        switch wire {
+        case .json:
+            var w = JSONWriter(capacity: 512)
+            if let shape = model.output { codec.writeJSON(output, shape: shape, to: &w) } else { w.raw("{}".utf8) }
+            return WireRenderer.response(status: 200, contentType: "application/x-amz-json-1.1", body: w.bytes, requestID: requestID)
+        default:
+            var x = XMLWriter()
+            x.open("\(operation)Response", xmlns: service.model.xmlNamespace)
+            if let wrapper = model.resultWrapper, let shape = model.output {
+                x.open(wrapper)
+                codec.writeXML(output, shape: shape, to: &x)
+                x.close(wrapper)
+            }
+            x.open("ResponseMetadata")
+            x.element("RequestId", requestID)
+            x.close("ResponseMetadata")
+            x.close("\(operation)Response")
+            return WireRenderer.response(status: 200, contentType: "text/xml", body: Array(x.text.utf8), requestID: requestID)
+        }
+    }
+
+    // MARK: Cairn's own endpoints
+
+    private func cairnEndpoint(_ request: Request) async throws -> Response {
+        switch (request.method, request.uri.path) {
+        case (.get, "/_cairn/health"):
+            var w = JSONWriter()
+            w.beginObject()
+            w.field("status", "ok")
+            w.key("services")
+            w.beginArray()
+            for name in (jsonServices.values.map(\.model.service) + queryServices.values.map(\.model.service)).sorted() {
+                w.arrayElement()
+                w.string(name)
+            }
+            w.endArray()
+            w.endObject()
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        case (.post, "/_cairn/flush"):
+            try await flush()
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"flushed"}"#)))
+        default:
+            return Response(status: .notFound, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"not found"}"#)))
+        }
+    }
+}

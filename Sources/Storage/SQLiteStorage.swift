@@ -1,0 +1,243 @@
+import AWSCore
+package import Audit
+import Foundation
+import GRDB
+
+/// The embedded storage: one SQLite database in WAL mode inside the data directory.
+///
+/// Events are appended with group commit; Event history reads run concurrently with writes (WAL readers).
+/// `synchronous=FULL` makes each commit durable on disk before the caller's response is sent.
+package final class SQLiteStorage: EventStore, StateStore, Sendable {
+    private let pool: DatabasePool
+    private let committer: GroupCommit<StoredEvent>
+
+    /// Opens (creating if needed) `cairn.sqlite` in `directory` and migrates it to the current schema.
+    ///
+    /// - Throws: when the directory cannot be created or the database cannot be opened or migrated.
+    package init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.maximumReaderCount = 4
+        let pool = try DatabasePool(path: directory + "/cairn.sqlite", configuration: config)
+        try Self.migrator.migrate(pool)
+        self.pool = pool
+        self.committer = GroupCommit { events in
+            try await pool.write { db in try Self.insert(events, db) }
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY,
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        management INTEGER NOT NULL,
+                        event_time INTEGER NOT NULL,
+                        event_id TEXT NOT NULL,
+                        event_name TEXT NOT NULL,
+                        event_source TEXT NOT NULL,
+                        read_only TEXT NOT NULL,
+                        username TEXT NOT NULL,
+                        access_key_id TEXT NOT NULL,
+                        resources TEXT NOT NULL,
+                        record BLOB NOT NULL
+                    );
+                    CREATE INDEX events_by_time ON events(account, region, management, event_time, seq);
+                    CREATE INDEX events_by_id ON events(event_id);
+                    CREATE INDEX events_by_name ON events(account, region, management, event_name, event_time, seq);
+                    CREATE INDEX events_by_source ON events(account, region, management, event_source, event_time, seq);
+                    CREATE INDEX events_by_read_only ON events(account, region, management, read_only, event_time, seq);
+                    CREATE INDEX events_by_username ON events(account, region, management, username, event_time, seq);
+                    CREATE INDEX events_by_key ON events(account, region, management, access_key_id, event_time, seq);
+                    CREATE TABLE event_resources (
+                        seq INTEGER NOT NULL,
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        management INTEGER NOT NULL,
+                        event_time INTEGER NOT NULL,
+                        type TEXT NOT NULL,
+                        name TEXT NOT NULL
+                    );
+                    CREATE INDEX resources_by_type ON event_resources(account, region, management, type, event_time, seq);
+                    CREATE INDEX resources_by_name ON event_resources(account, region, management, name, event_time, seq);
+                    CREATE TABLE state (
+                        namespace TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        value BLOB NOT NULL,
+                        PRIMARY KEY (namespace, key)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        return m
+    }
+
+    private static func insert(_ events: [StoredEvent], _ db: Database) throws {
+        let insertEvent = try db.cachedStatement(
+            sql: """
+                INSERT INTO events (account, region, management, event_time, event_id, event_name, event_source,
+                    read_only, username, access_key_id, resources, record)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        )
+        let insertResource = try db.cachedStatement(
+            sql: "INSERT INTO event_resources (seq, account, region, management, event_time, type, name) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        for e in events {
+            let management = e.category == .management ? 1 : 0
+            var resources = JSONWriter(capacity: 64)
+            resources.beginArray()
+            for r in e.lookupResources {
+                resources.arrayElement()
+                resources.beginObject()
+                resources.field("t", r.type)
+                resources.field("n", r.name)
+                resources.endObject()
+            }
+            resources.endArray()
+            try insertEvent.execute(arguments: [
+                e.accountId, e.region, management, e.eventTime, e.eventID, e.eventName, e.eventSource,
+                e.readOnly ? "true" : "false", e.username, e.accessKeyId, resources.string, Data(e.record),
+            ])
+            let seq = db.lastInsertedRowID
+            for r in e.lookupResources {
+                try insertResource.execute(arguments: [seq, e.accountId, e.region, management, e.eventTime, r.type, r.name])
+            }
+        }
+    }
+
+    package func append(_ events: [StoredEvent]) async throws {
+        try await committer.submit(events)
+    }
+
+    package func lookup(_ q: EventQuery) async throws -> [EventRow] {
+        try await pool.read { db in
+            var sql: String
+            var args: StatementArguments = []
+            let columns = "e.seq, e.account, e.region, e.management, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record"
+            var timeColumn = "e.event_time"
+            var seqColumn = "e.seq"
+            switch q.attribute {
+            case .resourceType?, .resourceName?:
+                let column = q.attribute == .resourceType ? "type" : "name"
+                sql = "SELECT DISTINCT \(columns) FROM event_resources r JOIN events e ON e.seq = r.seq WHERE r.account = ? AND r.region = ? AND r.management = 1 AND r.\(column) = ?"
+                args += [q.accountId, q.region, q.value]
+                timeColumn = "r.event_time"
+                seqColumn = "r.seq"
+            case .eventId?:
+                sql = "SELECT \(columns) FROM events e WHERE e.event_id = ? AND e.account = ? AND e.region = ? AND e.management = 1"
+                args += [q.value, q.accountId, q.region]
+            case let key?:
+                let column =
+                    switch key {
+                    case .eventName: "event_name"
+                    case .eventSource: "event_source"
+                    case .readOnly: "read_only"
+                    case .username: "username"
+                    default: "access_key_id"
+                    }
+                sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1 AND e.\(column) = ?"
+                args += [q.accountId, q.region, q.value]
+            case nil:
+                sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1"
+                args += [q.accountId, q.region]
+            }
+            sql += " AND \(timeColumn) >= ? AND \(timeColumn) <= ?"
+            args += [q.startTime, q.endTime]
+            if let after = q.after {
+                sql += " AND (\(timeColumn) < ? OR (\(timeColumn) = ? AND \(seqColumn) < ?))"
+                args += [after.eventTime, after.eventTime, after.seq]
+            }
+            sql += " ORDER BY \(timeColumn) DESC, \(seqColumn) DESC LIMIT ?"
+            args += [q.limit]
+            let statement = try db.cachedStatement(sql: sql)
+            return try Row.fetchAll(statement, arguments: args).map(Self.eventRow)
+        }
+    }
+
+    private static func eventRow(_ row: Row) -> EventRow {
+        let resourcesJSON: String = row[11]
+        var resources: [LookupResource] = []
+        if let data = resourcesJSON.data(using: .utf8),
+            let items = try? JSONDecoder().decode([[String: String]].self, from: data)
+        {
+            resources = items.compactMap { item in
+                guard let t = item["t"], let n = item["n"] else { return nil }
+                return LookupResource(type: t, name: n)
+            }
+        }
+        let record: Data = row[12]
+        let readOnly: String = row[8]
+        let management: Int = row[3]
+        return EventRow(
+            seq: row[0],
+            event: StoredEvent(
+                accountId: row[1], region: row[2], category: management == 1 ? .management : .data, eventTime: row[4],
+                eventID: row[5], eventName: row[6], eventSource: row[7], readOnly: readOnly == "true", username: row[9],
+                accessKeyId: row[10], lookupResources: resources, record: [UInt8](record)
+            )
+        )
+    }
+
+    package func purge(before cutoff: Int64) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM event_resources WHERE event_time < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM events WHERE event_time < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    package func put(_ namespace: String, _ key: String, _ value: [UInt8]) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value",
+                arguments: [namespace, key, Data(value)]
+            )
+        }
+    }
+
+    package func delete(_ namespace: String, _ key: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM state WHERE namespace = ? AND key = ?", arguments: [namespace, key])
+        }
+    }
+
+    package func all(_ namespace: String) async throws -> [(key: String, value: [UInt8])] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, value FROM state WHERE namespace = ? ORDER BY key", arguments: [namespace])
+                .map { row in
+                    let data: Data = row[1]
+                    return (key: row[0], value: [UInt8](data))
+                }
+        }
+    }
+}
+
+extension StoredEvent {
+    /// Rebuilds a stored event from its columns.
+    package init(
+        accountId: String, region: String, category: EventCategory, eventTime: Int64, eventID: String, eventName: String,
+        eventSource: String, readOnly: Bool, username: String, accessKeyId: String, lookupResources: [LookupResource],
+        record: [UInt8]
+    ) {
+        self.accountId = accountId
+        self.region = region
+        self.category = category
+        self.eventTime = eventTime
+        self.eventID = eventID
+        self.eventName = eventName
+        self.eventSource = eventSource
+        self.readOnly = readOnly
+        self.username = username
+        self.accessKeyId = accessKeyId
+        self.lookupResources = lookupResources
+        self.record = record
+    }
+}
