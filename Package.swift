@@ -58,7 +58,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "CloudTrailService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(
+            name: "CloudTrailService",
+            dependencies: serviceDependencies + [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "STSService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
         .target(
             name: "App",

@@ -21,7 +21,7 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
         throw StartupError("data directory \(config.dataDirectory): \(error)")
     }
     let vault = try await CredentialVault(directory: identities, store: storage, now: Int64(clock()))
-    let cloudTrail = try await CloudTrailService(state: storage, events: storage)
+    let cloudTrail = try await CloudTrailService(state: storage, events: storage, clock: clock)
     let gateway = Gateway(
         services: [cloudTrail, STSService(vault: vault)], vault: vault, events: storage, clock: clock,
         flush: {}

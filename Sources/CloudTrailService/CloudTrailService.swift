@@ -4,13 +4,69 @@ package import Gateway
 package import Storage
 
 /// AWS CloudTrail (JSON 1.1): trails, their status and selectors, tags, and Event history.
+///
+/// Every operation of the model is declared: the ones Cairn implements run their handlers; the rest (CloudTrail
+/// Lake, channels, dashboards, ...) answer `UnsupportedOperationException` and are still audited.
 package struct CloudTrailService: AWSService {
     package let model = ServiceModel.cloudTrail
     package let eventSource = "cloudtrail.amazonaws.com"
     package let operations: [String: Operation]
 
     /// Creates the service over the state and event stores.
-    package init(state: any StateStore, events: any EventStore) async throws {
-        operations = [:]
+    ///
+    /// - Parameters:
+    ///   - targets: the bucket and topic checks of CreateTrail and UpdateTrail.
+    ///   - clock: the current time in epoch seconds.
+    package init(
+        state: any StateStore, events: any EventStore, targets: any DeliveryTargetChecks = NoDeliveryTargetChecks(),
+        clock: @escaping @Sendable () -> Double
+    ) async throws {
+        let registry = try await TrailRegistry(store: state)
+        let trails = TrailOperations(registry: registry, targets: targets)
+        let history = EventHistory(events: events, clock: clock)
+        let trailResource: @Sendable (AuditSpec.Facts) -> [LookupResource] = { facts in
+            for member in ["Name", "TrailName", "ResourceId"] {
+                if let value = facts.input[member]?.string {
+                    let arn = value.hasPrefix("arn:") ? value : Trail.arn(region: facts.region, account: facts.caller.accountId, name: value)
+                    return [LookupResource(type: "AWS::CloudTrail::Trail", name: arn)]
+                }
+            }
+            if let ids = facts.input["ResourceIdList"]?.array {
+                return ids.compactMap { $0.string.map { LookupResource(type: "AWS::CloudTrail::Trail", name: $0) } }
+            }
+            return []
+        }
+        func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> Operation {
+            Operation(audit: AuditSpec(readOnly: true, lookupResources: trailResource), run: run)
+        }
+        func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> Operation {
+            Operation(audit: AuditSpec(readOnly: false, lookupResources: trailResource), run: run)
+        }
+        var ops: [String: Operation] = [
+            "CreateTrail": write(trails.createTrail),
+            "UpdateTrail": write(trails.updateTrail),
+            "DeleteTrail": write(trails.deleteTrail),
+            "GetTrail": read(trails.getTrail),
+            "DescribeTrails": read(trails.describeTrails),
+            "ListTrails": read(trails.listTrails),
+            "GetTrailStatus": read(trails.getTrailStatus),
+            "StartLogging": write(trails.startLogging),
+            "StopLogging": write(trails.stopLogging),
+            "PutEventSelectors": write(trails.putEventSelectors),
+            "GetEventSelectors": read(trails.getEventSelectors),
+            "PutInsightSelectors": write(trails.putInsightSelectors),
+            "GetInsightSelectors": read(trails.getInsightSelectors),
+            "AddTags": write(trails.addTags),
+            "RemoveTags": write(trails.removeTags),
+            "ListTags": read(trails.listTags),
+            "LookupEvents": Operation(audit: AuditSpec(readOnly: true), run: history.lookupEvents),
+        ]
+        for name in ServiceModel.cloudTrail.operations.keys where ops[name] == nil {
+            let readOnly = ["Get", "Describe", "List", "Lookup", "Search"].contains { name.hasPrefix($0) }
+            ops[name] = Operation(audit: AuditSpec(readOnly: readOnly)) { _ in
+                throw AWSError("UnsupportedOperationException", "Cairn does not support the operation \(name).")
+            }
+        }
+        operations = ops
     }
 }
