@@ -36,13 +36,18 @@ package struct AuditSpec: Sendable {
     package var resources: @Sendable (Facts) -> [EventResource]?
     /// Event history's `Resources` summary.
     package var lookupResources: @Sendable (Facts) -> [LookupResource]
+    /// Other accounts that receive their own copy of a successful call's event (cross-account access, such as
+    /// assuming another account's role); the copies share a `sharedEventID`.
+    package var otherRecipients: @Sendable (Facts) -> [String]
 
     /// Declares an operation's audit behaviour.
     package init(
         readOnly: Bool, category: EventCategory = .management, omitRequest: Set<String> = [],
         omitResponse: Set<String> = [], resources: @escaping @Sendable (Facts) -> [EventResource]? = { _ in nil },
-        lookupResources: @escaping @Sendable (Facts) -> [LookupResource] = { _ in [] }
+        lookupResources: @escaping @Sendable (Facts) -> [LookupResource] = { _ in [] },
+        otherRecipients: @escaping @Sendable (Facts) -> [String] = { _ in [] }
     ) {
+        self.otherRecipients = otherRecipients
         self.readOnly = readOnly
         self.category = category
         self.omitRequest = omitRequest

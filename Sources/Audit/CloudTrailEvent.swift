@@ -87,6 +87,9 @@ package struct CloudTrailEvent: Sendable {
     package var sharedEventID: String?
     /// The service principal that made the call on the caller's behalf.
     package var invokedBy: String?
+    /// Whether `userIdentity` shows the caller as another account (`AWSAccount`), as in the copy of a cross-account
+    /// call that the resource owner's account receives.
+    package var identityAsOtherAccount = false
     /// Resources as Event history summarises them.
     package var lookupResources: [LookupResource]
 
@@ -124,7 +127,10 @@ package struct CloudTrailEvent: Sendable {
     }
 
     /// The name Event history shows and looks up as `Username`.
-    package var username: String { caller.lookupUsername }
+    package var username: String { identityAsOtherAccount ? "" : caller.lookupUsername }
+
+    /// The access key id Event history shows (none for another account's copy).
+    package var accessKeyId: String { identityAsOtherAccount ? "" : caller.accessKeyId }
 
     /// Writes `value`, cut to at most 1024 UTF-8 bytes at a character boundary (CloudTrail's field limit).
     private static func capped(_ value: String) -> String {
@@ -146,7 +152,11 @@ package struct CloudTrailEvent: Sendable {
         w.beginObject()
         w.field("eventVersion", Self.eventVersion)
         w.key("userIdentity")
-        UserIdentityRenderer.write(caller, invokedBy: invokedBy, to: &w)
+        if identityAsOtherAccount {
+            UserIdentityRenderer.writeOtherAccount(caller, to: &w)
+        } else {
+            UserIdentityRenderer.write(caller, invokedBy: invokedBy, to: &w)
+        }
         w.field("eventTime", Timestamp.iso8601(eventTime))
         w.field("eventSource", eventSource)
         w.field("eventName", eventName)
@@ -192,6 +202,15 @@ package struct CloudTrailEvent: Sendable {
 
 /// Writes `userIdentity` objects as CloudTrail does for each kind of principal.
 package enum UserIdentityRenderer {
+    /// Writes the `AWSAccount` identity the owner of a resource sees for a caller from another account.
+    package static func writeOtherAccount(_ caller: Caller, to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("type", "AWSAccount")
+        w.field("principalId", caller.principalId)
+        w.field("accountId", caller.accountId)
+        w.endObject()
+    }
+
     /// Writes the `userIdentity` of a caller.
     package static func write(_ caller: Caller, invokedBy: String?, to w: inout JSONWriter) {
         w.beginObject()

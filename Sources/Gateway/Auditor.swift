@@ -3,6 +3,32 @@ import Audit
 
 /// The audit step: turns an operation's declaration and the facts of one call into a CloudTrail event.
 enum Auditor {
+    /// Builds the events of a call: the caller's account's event, and a copy for every other account the call
+    /// reached (all sharing one `sharedEventID`).
+    static func events(
+        service: any AWSService, operation: String, spec: AuditSpec, call: OperationCall, output: JSONValue?,
+        failure: AWSError?, sourceIP: String, userAgent: String?
+    ) -> [CloudTrailEvent] {
+        var primary = event(
+            service: service, operation: operation, spec: spec, call: call, output: output, failure: failure,
+            sourceIP: sourceIP, userAgent: userAgent, eventID: IDs.uuid())
+        guard failure == nil else { return [primary] }
+        let facts = AuditSpec.Facts(input: call.input, output: output, caller: call.caller, region: call.region)
+        let others = spec.otherRecipients(facts).filter { $0 != call.caller.accountId }
+        guard !others.isEmpty else { return [primary] }
+        let shared = IDs.uuid()
+        primary.sharedEventID = shared
+        var all = [primary]
+        for account in others {
+            var copy = primary
+            copy.eventID = IDs.uuid()
+            copy.recipientAccountId = account
+            copy.identityAsOtherAccount = true
+            all.append(copy)
+        }
+        return all
+    }
+
     /// Builds the event of a call.
     static func event(
         service: any AWSService, operation: String, spec: AuditSpec, call: OperationCall, output: JSONValue?,

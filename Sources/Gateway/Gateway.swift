@@ -164,10 +164,10 @@ package struct Gateway: HTTPResponder {
         }
 
         // Audit: the event is durable before the response leaves.
-        let event = Auditor.event(
+        let recorded = Auditor.events(
             service: service, operation: operationName, spec: operation.audit, call: call, output: output, failure: failure,
-            sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: IDs.uuid())
-        try await events.append([StoredEvent(event)])
+            sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent])
+        try await events.append(recorded.map(StoredEvent.init))
 
         // Respond.
         if let failure { return render(failure, wire: wire, requestID: requestID, service: service) }

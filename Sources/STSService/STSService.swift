@@ -33,6 +33,12 @@ package struct STSService: AWSService {
                     lookupResources: { facts in
                         guard let arn = facts.input["RoleArn"]?.string else { return [] }
                         return [LookupResource(type: "AWS::IAM::Role", name: arn)]
+                    },
+                    otherRecipients: { facts in
+                        guard let arn = facts.input["RoleArn"]?.string, let account = STSService.accountOf(roleArn: arn) else {
+                            return []
+                        }
+                        return [account]
                     }
                 )
             ) { call in try await Self.assumeRole(call, vault: vault) },

@@ -39,7 +39,7 @@ package struct StoredEvent: Sendable {
         eventSource = event.eventSource
         readOnly = event.readOnly
         username = event.username
-        accessKeyId = event.caller.accessKeyId
+        accessKeyId = event.accessKeyId
         lookupResources = event.lookupResources
         record = event.render()
     }
