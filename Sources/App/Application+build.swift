@@ -26,7 +26,7 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
         services: [cloudTrail, STSService(vault: vault)], vault: vault, events: storage, clock: clock,
         flush: {}
     )
-    return Application(
+    var app = Application(
         responder: gateway,
         server: .http1(configuration: .init(idleTimeout: .seconds(120))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
@@ -41,4 +41,6 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
         },
         logger: logger
     )
+    app.addServices(RetentionService(events: storage, clock: clock, logger: logger))
+    return app
 }

@@ -20,7 +20,8 @@ package struct ShapeCodec: Sendable {
     /// - Throws: `SerializationException` for malformed JSON or a value of the wrong type.
     package func decodeJSON(_ body: [UInt8], shape shapeName: String?) throws(AWSError) -> JSONValue {
         var value = JSONValue.object([:])
-        if !body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) {
+        let isEmptyObject = body.count == 2 && body[0] == UInt8(ascii: "{") && body[1] == UInt8(ascii: "}")
+        if !isEmptyObject, !body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) {
             do {
                 value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
             } catch {
