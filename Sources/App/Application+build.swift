@@ -1,4 +1,4 @@
-import AWSCore
+package import AWSCore
 import CloudTrailService
 import Foundation
 import Gateway
@@ -12,7 +12,14 @@ import Storage
 /// This is the composition root: the only place that knows every module.
 /// - Throws: ``StartupError`` for a bad identities file or an unusable data directory.
 public func buildApplication(_ config: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
-    let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    try await buildApplication(config, logger: logger, runtime: .live)
+}
+
+/// Builds the application on an injected clock and id generator (tests use it to control time and ids).
+package func buildApplication(
+    _ config: AppConfiguration, logger: Logger, runtime: Runtime
+) async throws -> some ApplicationProtocol {
+    let clock = runtime.now
     let identities = try IdentitiesLoader.load(config.identitiesFile)
     let storage: SQLiteStorage
     do {
@@ -23,7 +30,7 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
     let vault = try await CredentialVault(directory: identities, store: storage, now: Int64(clock()))
     let cloudTrail = try await CloudTrailService(state: storage, events: storage, clock: clock)
     let gateway = Gateway(
-        services: [cloudTrail, STSService(vault: vault)], vault: vault, events: storage, clock: clock,
+        services: [cloudTrail, STSService(vault: vault)], vault: vault, events: storage, runtime: runtime,
         flush: {}
     )
     var app = Application(

@@ -7,21 +7,21 @@ enum Auditor {
     /// reached (all sharing one `sharedEventID`).
     static func events(
         service: any AWSService, operation: String, spec: AuditSpec, call: OperationCall, output: JSONValue?,
-        failure: AWSError?, sourceIP: String, userAgent: String?
+        failure: AWSError?, sourceIP: String, userAgent: String?, newID: @Sendable () -> String
     ) -> [CloudTrailEvent] {
         var primary = event(
             service: service, operation: operation, spec: spec, call: call, output: output, failure: failure,
-            sourceIP: sourceIP, userAgent: userAgent, eventID: IDs.uuid())
+            sourceIP: sourceIP, userAgent: userAgent, eventID: newID())
         guard failure == nil else { return [primary] }
         let facts = AuditSpec.Facts(input: call.input, output: output, caller: call.caller, region: call.region)
         let others = spec.otherRecipients(facts).filter { $0 != call.caller.accountId }
         guard !others.isEmpty else { return [primary] }
-        let shared = IDs.uuid()
+        let shared = newID()
         primary.sharedEventID = shared
         var all = [primary]
         for account in others {
             var copy = primary
-            copy.eventID = IDs.uuid()
+            copy.eventID = newID()
             copy.recipientAccountId = account
             copy.identityAsOtherAccount = true
             all.append(copy)

@@ -1,4 +1,4 @@
-import AWSCore
+package import AWSCore
 import Audit
 import HTTPTypes
 package import Hummingbird
@@ -24,18 +24,18 @@ package struct Gateway: HTTPResponder {
     private let vault: CredentialVault
     private let events: any EventStore
     private let verifier = SigV4Verifier()
-    private let clock: @Sendable () -> Double
+    private let runtime: Runtime
     private let flush: @Sendable () async throws -> Void
 
     /// Creates the gateway over the hosted services.
     ///
     /// - Parameters:
     ///   - services: the hosted services; JSON 1.1 services are routed by target prefix, Query services by signing name.
-    ///   - clock: the current time in epoch seconds (injected so tests control time).
+    ///   - runtime: the clock and id generator (injected so tests control them).
     ///   - flush: runs every due background step now, for `POST /_cairn/flush`.
     package init(
-        services: [any AWSService], vault: CredentialVault, events: any EventStore,
-        clock: @escaping @Sendable () -> Double, flush: @escaping @Sendable () async throws -> Void
+        services: [any AWSService], vault: CredentialVault, events: any EventStore, runtime: Runtime,
+        flush: @escaping @Sendable () async throws -> Void
     ) {
         var json: [String: any AWSService] = [:]
         var query: [String: any AWSService] = [:]
@@ -50,14 +50,14 @@ package struct Gateway: HTTPResponder {
         self.queryServices = query
         self.vault = vault
         self.events = events
-        self.clock = clock
+        self.runtime = runtime
         self.flush = flush
     }
 
     package func respond(to request: Request, context: Context) async throws -> Response {
         if request.uri.path.hasPrefix("/_cairn/") { return try await cairnEndpoint(request) }
         let wire = WireProtocol.detect(request)
-        let requestID = IDs.uuid()
+        let requestID = runtime.uuid()
         do {
             return try await handle(request, wire: wire, requestID: requestID, context: context)
         } catch let error as AWSError {
@@ -83,7 +83,7 @@ package struct Gateway: HTTPResponder {
         }
 
         // Authenticate.
-        let now = clock()
+        let now = runtime.now()
         let (caller, auth) = try authenticate(request, body: body, wire: wire, now: Int64(now))
 
         // Route and decode.
@@ -166,7 +166,7 @@ package struct Gateway: HTTPResponder {
         // Audit: the event is durable before the response leaves.
         let recorded = Auditor.events(
             service: service, operation: operationName, spec: operation.audit, call: call, output: output, failure: failure,
-            sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent])
+            sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], newID: runtime.uuid)
         try await events.append(recorded.map(StoredEvent.init))
 
         // Respond.

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 /// Signs requests for the in-process router tests as the AWS SDKs would.
@@ -193,6 +194,43 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
                 #expect(response.status == .ok)
                 let parsed = try json(response.body)
 #expect(parsed["status"] as? String == "ok")
+            }
+        }
+    }
+}
+
+@Suite struct InjectedRuntimeTests {
+    /// A runtime with a fixed clock and sequential ids.
+    static func runtime(now: Double) -> Runtime {
+        let counter = Counter()
+        return Runtime(now: { now }, uuid: { String(format: "00000000-0000-4000-8000-%012d", counter.next()) })
+    }
+
+    final class Counter: Sendable {
+        private let value = Mutex(0)
+        func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    }
+
+    @Test func requestAndEventIDsAndTimesComeFromTheRuntime() async throws {
+        let now = 1_767_225_600.0  // 2026-01-01T00:00:00Z
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-tests-\(UUID().uuidString)").path
+        let app = try await buildApplication(
+            AppConfiguration(port: 0, dataDirectory: dir), logger: Logger(label: "test"), runtime: Self.runtime(now: now))
+        let sign = TestSigner()
+        try await app.test(.router) { client in
+            try await client.execute(
+                uri: "/", method: .post, headers: sign.cloudTrail("ListTrails", body: "{}", now: Int64(now)), body: ByteBuffer(string: "{}")
+            ) { response in
+                #expect(response.headers[HTTPField.Name("x-amzn-RequestId")!] == "00000000-0000-4000-8000-000000000001")
+            }
+            try await client.execute(
+                uri: "/", method: .post, headers: sign.cloudTrail("LookupEvents", body: "{}", now: Int64(now)), body: ByteBuffer(string: "{}")
+            ) { response in
+                let parsed = try json(response.body)
+                let event = (parsed["Events"] as? [[String: Any]])?.first
+                #expect(event?["EventId"] as? String == "00000000-0000-4000-8000-000000000002")
+                #expect(event?["EventTime"] as? Double == now)
+                #expect((event?["CloudTrailEvent"] as? String)?.contains(#""eventTime":"2026-01-01T00:00:00Z""#) == true)
             }
         }
     }

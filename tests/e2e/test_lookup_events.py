@@ -46,9 +46,11 @@ def history(server, ids):
     alice_id = rid(server.client("sts", ids.a_alice).get_caller_identity())
     load_sts = server.client("sts", ids.a_load)
     burst = [rid(load_sts.get_caller_identity()) for _ in range(60)]
+    # Every later event (the look-ups of the tests) falls in a later second than `end`.
+    end = datetime.datetime.now(datetime.timezone.utc)
     wait_next_second()
     return {"bob": calls, "root": root_id, "alice": alice_id, "burst": burst, "trail_arn": created["TrailARN"],
-            "end": datetime.datetime.now(datetime.timezone.utc)}
+            "end": end}
 
 
 @pytest.fixture
