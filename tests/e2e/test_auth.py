@@ -163,7 +163,7 @@ def fetch(url: str) -> tuple[int, str, dict]:
 
 def test_presigned_get_caller_identity(server, ids):
     sts = server.client("sts", ids.a_alice)
-    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=300)
+    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=300, HttpMethod="GET")
     q = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
     assert q["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"] and "X-Amz-Signature" in q
     status, body, headers = fetch(url)
@@ -183,7 +183,7 @@ def test_presigned_with_session_token(server, ids):
         RoleArn=f"arn:aws:iam::{ACCOUNT_B}:role/Auditor", RoleSessionName="presigned")
     c = r["Credentials"]
     sts = server.client("sts", Creds(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]))
-    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=300)
+    url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=300, HttpMethod="GET")
     assert "X-Amz-Security-Token=" in url
     status, body, _ = fetch(url)
     assert status == 200, body
@@ -191,7 +191,7 @@ def test_presigned_with_session_token(server, ids):
 
 
 def test_presigned_tampered_signature(server, ids):
-    url = server.client("sts", ids.a_alice).generate_presigned_url("get_caller_identity", ExpiresIn=300)
+    url = server.client("sts", ids.a_alice).generate_presigned_url("get_caller_identity", ExpiresIn=300, HttpMethod="GET")
     sig = re.search(r"X-Amz-Signature=([0-9a-f]{64})", url).group(1)
     bad = url.replace(sig, ("0" if sig[0] != "0" else "1") + sig[1:])
     status, body, _ = fetch(bad)
@@ -200,7 +200,7 @@ def test_presigned_tampered_signature(server, ids):
 
 
 def test_presigned_unknown_key(server, ids):
-    url = server.client("sts", Creds(_key_id(), "y" * 40)).generate_presigned_url("get_caller_identity", ExpiresIn=300)
+    url = server.client("sts", Creds(_key_id(), "y" * 40)).generate_presigned_url("get_caller_identity", ExpiresIn=300, HttpMethod="GET")
     status, body, _ = fetch(url)
     assert status == 403, body
     assert "<Code>InvalidClientTokenId</Code>" in body
@@ -209,7 +209,7 @@ def test_presigned_unknown_key(server, ids):
 def test_presigned_expired(server, ids):
     sts = server.client("sts", ids.a_alice)
     with shifted_clock(-10):
-        url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60)
+        url = sts.generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
     status, body, _ = fetch(url)
     assert status == 403, body
     assert "<Code>SignatureDoesNotMatch</Code>" in body
