@@ -31,8 +31,10 @@ import pytest
 from botocore.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
-# The suite runs `.build/release/cairn`; CAIRN_E2E_BINARY points it at another build (for example a clean checkout).
-BINARY = Path(os.environ.get("CAIRN_E2E_BINARY") or REPO / ".build" / "release" / "cairn")
+# The suite runs `.build/release/cairn`; CAIRN_BIN (or CAIRN_E2E_BINARY) points it at another build, e.g. the debug
+# binary scripts/test has just built.
+_OVERRIDE = os.environ.get("CAIRN_BIN") or os.environ.get("CAIRN_E2E_BINARY")
+BINARY = Path(_OVERRIDE) if _OVERRIDE else REPO / ".build" / "release" / "cairn"
 
 # Keep the developer's own AWS configuration out of every client this suite creates.
 for _name in list(os.environ):
@@ -160,7 +162,7 @@ def ensure_binary() -> Path:
     global _built
     if _built:
         return BINARY
-    if os.environ.get("CAIRN_E2E_BUILD") == "1" or (not BINARY.exists() and "CAIRN_E2E_BINARY" not in os.environ):
+    if not _OVERRIDE and (os.environ.get("CAIRN_E2E_BUILD") == "1" or not BINARY.exists()):
         for attempt in range(40):
             proc = subprocess.run(
                 ["swift", "build", "-c", "release", "--product", "cairn"],
