@@ -18,7 +18,6 @@ ISO_SECONDS = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
 
 BASE_ORDER = ["eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
               "userAgent"]
-TAIL_ORDER = ["eventType", "managementEvent", "recipientAccountId", "eventCategory"]
 
 
 def expected_order(rec: dict) -> list[str]:
@@ -28,7 +27,10 @@ def expected_order(rec: dict) -> list[str]:
     keys += ["requestParameters", "responseElements", "requestID", "eventID", "readOnly"]
     if "resources" in rec:
         keys.append("resources")
-    return keys + TAIL_ORDER
+    keys += ["eventType", "managementEvent", "recipientAccountId"]
+    if "sharedEventID" in rec:
+        keys.append("sharedEventID")
+    return keys + ["eventCategory"]
 
 
 def epoch(iso: str) -> int:
@@ -190,11 +192,31 @@ def test_assume_role_event_in_callers_account(server, ids):
     assert resp["credentials"]["accessKeyId"] == r["Credentials"]["AccessKeyId"]
     assert "expiration" in resp["credentials"]
     assert "sessionToken" not in resp["credentials"] and "secretAccessKey" not in resp["credentials"]
+    assert list(rec) == expected_order(rec), list(rec)
     raw = json.dumps(rec)
     assert r["Credentials"]["SecretAccessKey"] not in raw
     assert r["Credentials"]["SessionToken"] not in raw
     assert rec["resources"] and all(set(x) == {"ARN", "accountId", "type"} for x in rec["resources"])
     assert {"ARN": role_arn, "accountId": ACCOUNT_B, "type": "AWS::IAM::Role"} in rec["resources"]
+
+    # The role owner's account (B) gets its own copy: same call, AWSAccount identity, shared event id.
+    owner = find_by_request_id(server.client("cloudtrail", ids.b_carol), "AssumeRole", r["ResponseMetadata"]["RequestId"])
+    assert list(owner) == expected_order(owner), list(owner)
+    assert owner["recipientAccountId"] == ACCOUNT_B
+    alice_id = server.client("sts", ids.a_alice).get_caller_identity()["UserId"]
+    assert owner["userIdentity"] == {"type": "AWSAccount", "principalId": alice_id, "accountId": ACCOUNT_A}
+    assert re.fullmatch(UUID, owner["sharedEventID"]) and owner["sharedEventID"] == rec["sharedEventID"]
+    assert owner["eventID"] != rec["eventID"]
+    assert owner["requestParameters"] == rec["requestParameters"]
+    assert owner["resources"] == rec["resources"]
+
+
+def test_same_account_assume_role_has_one_copy(server, ids):
+    r = server.client("sts", ids.a_alice).assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT_A}:role/LocalAdmin", RoleSessionName="local")
+    rec = find_by_request_id(server.client("cloudtrail", ids.a_lookup), "AssumeRole", r["ResponseMetadata"]["RequestId"])
+    assert "sharedEventID" not in rec
+    assert rec["userIdentity"]["type"] == "IAMUser"
 
 
 def test_failed_call_event(server, ids):
