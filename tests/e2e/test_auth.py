@@ -214,3 +214,55 @@ def test_presigned_expired(server, ids):
     assert status == 403, body
     assert "<Code>SignatureDoesNotMatch</Code>" in body
     assert "Signature expired" in body
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The signature covers the body
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _sign_then_swap_body(server, creds, *, service: str, signed: bytes, sent: bytes, headers: dict, claim_hash: bool):
+    import hashlib
+
+    import botocore.awsrequest
+    import botocore.credentials
+    import requests
+
+    headers = dict(headers)
+    if claim_hash:
+        headers["X-Amz-Content-SHA256"] = hashlib.sha256(signed).hexdigest()
+    req = botocore.awsrequest.AWSRequest(method="POST", url=server.url + "/", data=signed, headers=headers)
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(creds.access_key, creds.secret_key), service,
+                            "us-east-1").add_auth(req)
+    prepared = req.prepare()
+    out = dict(prepared.headers)
+    out["Content-Length"] = str(len(sent))
+    return requests.post(prepared.url, data=sent, headers=out, timeout=10)
+
+
+@pytest.mark.parametrize("claim_hash", [False, True], ids=["plain", "with-x-amz-content-sha256"])
+def test_tampered_json_body_rejected(server, ids, claim_hash):
+    """A body other than the signed one is refused, also when the request carries X-Amz-Content-SHA256 of the
+    signed body (outside S3 the payload hash is always computed from the body received)."""
+    signed = b'{"Name":"signed-name","S3BucketName":"some-bucket"}'
+    sent = b'{"Name":"tampered-name","S3BucketName":"some-bucket"}'
+    resp = _sign_then_swap_body(
+        server, ids.a_alice, service="cloudtrail", signed=signed, sent=sent, claim_hash=claim_hash,
+        headers={"X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.CreateTrail",
+                 "Content-Type": "application/x-amz-json-1.1"})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["__type"].split("#")[-1] == "InvalidSignatureException", resp.text
+    names = [t["Name"] for t in server.client("cloudtrail", ids.a_alice).describe_trails()["trailList"]]
+    assert "tampered-name" not in names and "signed-name" not in names
+
+
+@pytest.mark.parametrize("claim_hash", [False, True], ids=["plain", "with-x-amz-content-sha256"])
+def test_tampered_query_body_rejected(server, ids, claim_hash):
+    signed = b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2FLocalAdmin" \
+             b"&RoleSessionName=signed"
+    sent = signed.replace(b"RoleSessionName=signed", b"RoleSessionName=swappd")
+    resp = _sign_then_swap_body(
+        server, ids.a_alice, service="sts", signed=signed, sent=sent, claim_hash=claim_hash,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    assert resp.status_code == 403, resp.text
+    assert "<Code>SignatureDoesNotMatch</Code>" in resp.text, resp.text

@@ -234,3 +234,11 @@ def test_temporary_credentials_require_their_token(server, ids):
     # Long-term keys with a session token attached are rejected too.
     bogus = Creds(ids.a_alice.access_key, ids.a_alice.secret_key, "not-a-token")
     expect_error(server.client("sts", bogus).get_caller_identity, "InvalidClientTokenId", 403)
+
+
+def test_get_caller_identity_as_signed_get(server, ids):
+    """Query protocol parameters in the query string of a header-signed GET."""
+    resp = server.signed_request(ids.a_bob, service="sts", method="GET",
+                                 path="/?Action=GetCallerIdentity&Version=2011-06-15")
+    assert resp.status_code == 200, resp.text
+    assert f"<Arn>arn:aws:iam::{ACCOUNT_A}:user/engineering/bob</Arn>" in resp.text
