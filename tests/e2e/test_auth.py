@@ -266,3 +266,16 @@ def test_tampered_query_body_rejected(server, ids, claim_hash):
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     assert resp.status_code == 403, resp.text
     assert "<Code>SignatureDoesNotMatch</Code>" in resp.text, resp.text
+
+
+def test_credential_scoped_to_another_service_rejected(server, ids):
+    """A CloudTrail request signed for service `sts` is refused, as AWS does
+    ("Credential should be scoped to correct service: 'cloudtrail'.")."""
+    resp = server.signed_request(ids.a_alice, service="sts", body=b"{}", headers={
+        "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails",
+        "Content-Type": "application/x-amz-json-1.1"})
+    assert resp.status_code == 400, resp.text
+    body = resp.json()
+    assert body["__type"].split("#")[-1] == "InvalidSignatureException", body
+    message = body.get("message") or body.get("Message") or ""
+    assert "cloudtrail" in message, message

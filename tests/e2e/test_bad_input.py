@@ -197,3 +197,23 @@ def test_cairn_endpoints(server):
     req = urllib.request.Request(server.url + "/_cairn/flush", method="POST", data=b"")
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 200
+
+
+@pytest.mark.parametrize("body,version", [
+    (b"Action=GetCallerIdentity&Version=2099-01-01", "2099-01-01"),
+    (b"Action=GetCallerIdentity", "NO_VERSION_SPECIFIED"),
+])
+def test_sts_wrong_or_missing_version(server, ids, body, version):
+    """Query APIs resolve the operation by Action and Version: an unknown version names no operation."""
+    resp = server.signed_request(ids.a_alice, service="sts", body=body, headers=FORM)
+    assert resp.status_code == 400, resp.text
+    assert "<Code>InvalidAction</Code>" in resp.text, resp.text
+    assert f"Could not find operation GetCallerIdentity for version {version}" in resp.text, resp.text
+
+
+def test_sts_malformed_form_body(server, ids):
+    resp = server.signed_request(ids.a_alice, service="sts", body=b"%zz=1&Action=GetCallerIdentity&Version=2011-06-15",
+                                 headers=FORM)
+    assert resp.status_code == 400, resp.text
+    assert "<ErrorResponse" in resp.text and "<Code>" in resp.text
+    assert_alive(server, ids)
