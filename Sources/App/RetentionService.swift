@@ -15,7 +15,7 @@ struct RetentionService: Service {
     var interval: Duration = .seconds(3600)
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let removed = try await events.purge(before: Int64(clock()) - Self.retention)
@@ -23,7 +23,11 @@ struct RetentionService: Service {
                 } catch {
                     logger.error("event retention failed", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: interval)
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return  // cancelled: the application is shutting down
+                }
             }
         }
     }

@@ -24,8 +24,12 @@ package struct AuditSpec: Sendable {
         }
     }
 
-    /// Whether the operation only reads (`readOnly`); read-only calls get `responseElements: null`.
+    /// Whether the operation only reads (`readOnly`).
     package var readOnly: Bool
+    /// Whether a successful call's output is written as `responseElements`. CloudTrail writes none for most
+    /// read-only calls, but does for some (STS `AssumeRole` and `GetSessionToken` are read-only and record their
+    /// credentials, less the secrets).
+    package var recordsResponse: Bool
     /// Management or data event.
     package var category: EventCategory
     /// Request members (as `Member.Path`) never written to `requestParameters`, beyond sensitive shapes.
@@ -42,13 +46,14 @@ package struct AuditSpec: Sendable {
 
     /// Declares an operation's audit behaviour.
     package init(
-        readOnly: Bool, category: EventCategory = .management, omitRequest: Set<String> = [],
+        readOnly: Bool, recordsResponse: Bool? = nil, category: EventCategory = .management, omitRequest: Set<String> = [],
         omitResponse: Set<String> = [], resources: @escaping @Sendable (Facts) -> [EventResource]? = { _ in nil },
         lookupResources: @escaping @Sendable (Facts) -> [LookupResource] = { _ in [] },
         otherRecipients: @escaping @Sendable (Facts) -> [String] = { _ in [] }
     ) {
         self.otherRecipients = otherRecipients
         self.readOnly = readOnly
+        self.recordsResponse = recordsResponse ?? !readOnly
         self.category = category
         self.omitRequest = omitRequest
         self.omitResponse = omitResponse

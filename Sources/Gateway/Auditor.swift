@@ -43,7 +43,7 @@ enum Auditor {
             requestParameters = w.bytes
         }
         var responseElements: [UInt8]?
-        if failure == nil, !spec.readOnly, let output, let shape = opModel?.output, let members = output.object,
+        if failure == nil, spec.recordsResponse, let output, let shape = opModel?.output, let members = output.object,
             !members.isEmpty
         {
             var w = JSONWriter(capacity: 256)

@@ -98,6 +98,10 @@ package struct Gateway: HTTPResponder {
                 throw AWSError("UnknownOperationException", "", status: 400)
             }
             service = s
+            guard auth.service == s.model.service else {
+                throw AWSError(
+                    "InvalidSignatureException", "Credential should be scoped to correct service: '\(s.model.service)'. ")
+            }
             operationName = String(target[target.index(after: dot)...])
             guard let model = s.model.operations[operationName], s.operations[operationName] != nil else {
                 throw AWSError("UnknownOperationException", "", status: 400)
@@ -127,7 +131,9 @@ package struct Gateway: HTTPResponder {
             }
             for (k, v) in pairs { params[k] = v }
             operationName = params["Action"] ?? ""
-            guard let model = s.model.operations[operationName], s.operations[operationName] != nil else {
+            guard let model = s.model.operations[operationName], s.operations[operationName] != nil,
+                params["Version"] == s.model.apiVersion
+            else {
                 throw AWSError(
                     "InvalidAction", "Could not find operation \(operationName) for version \(params["Version"] ?? "NO_VERSION_SPECIFIED")",
                     status: 400)
@@ -198,7 +204,12 @@ package struct Gateway: HTTPResponder {
                 throw SigV4Failure.unknownAccessKey(auth.accessKeyId)
             }
             try SigV4Verifier.checkTime(auth, now: now)
-            let payloadHash = sigRequest.header("x-amz-content-sha256") ?? SigV4Verifier.payloadHash(body)
+            // Only S3 signs the payload hash the client declares (it checks that hash against the body itself);
+            // every other service hashes the body it received.
+            let payloadHash =
+                auth.service == "s3"
+                ? (sigRequest.header("x-amz-content-sha256") ?? SigV4Verifier.payloadHash(body))
+                : SigV4Verifier.payloadHash(body)
             try verifier.verify(sigRequest, auth: auth, secret: credential.secretAccessKey, payloadHash: payloadHash)
             if let token = credential.sessionToken {
                 guard auth.sessionToken == token else { throw SigV4Failure.invalidToken }

@@ -23,7 +23,7 @@ package struct STSService: AWSService {
             },
             "AssumeRole": Operation(
                 audit: AuditSpec(
-                    readOnly: false, omitResponse: ["Credentials.SessionToken"],
+                    readOnly: true, recordsResponse: true, omitResponse: ["Credentials.SessionToken"],
                     resources: { facts in
                         guard let arn = facts.input["RoleArn"]?.string, let account = STSService.accountOf(roleArn: arn) else {
                             return nil
@@ -43,7 +43,7 @@ package struct STSService: AWSService {
                 )
             ) { call in try await Self.assumeRole(call, vault: vault) },
             "GetSessionToken": Operation(
-                audit: AuditSpec(readOnly: true, omitResponse: ["Credentials.SessionToken"])
+                audit: AuditSpec(readOnly: true, recordsResponse: true, omitResponse: ["Credentials.SessionToken"])
             ) { call in try await Self.getSessionToken(call, vault: vault) },
         ]
     }

@@ -64,6 +64,9 @@ package enum Timestamp {
 
     /// `Jan 22, 2021, 12:46:28 AM`: the Java-style form CloudTrail uses for timestamps inside
     /// `requestParameters` and `responseElements` (for example STS credential expirations).
+    ///
+    /// Older documentation samples show it without the comma after the year (`Jan 22, 2021 12:46:28 AM`, the
+    /// pre-JDK 9 pattern); recent captures carry the comma, so Cairn writes the current form.
     package static func javaStyle(_ epochSeconds: Int64) -> String {
         let c = civil(epochSeconds)
         let hour12 = c.hour % 12 == 0 ? 12 : c.hour % 12
