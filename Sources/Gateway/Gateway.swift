@@ -89,8 +89,7 @@ package struct Gateway: HTTPResponder {
         // Route and decode.
         let service: any AWSService
         let operationName: String
-        var input: JSONValue
-        let decodeError: AWSError?
+        let decoded: Result<JSONValue, AWSError>
         switch wire {
         case .json:
             let target = request.headers[HeaderNames.amzTarget] ?? ""
@@ -110,13 +109,7 @@ package struct Gateway: HTTPResponder {
             guard contentType.hasPrefix("application/x-amz-json-1.") || contentType.hasPrefix("application/json") else {
                 throw AWSError("UnknownOperationException", "", status: 400)
             }
-            do {
-                input = try ShapeCodec(model: s.model).decodeJSON(body, shape: model.input)
-                decodeError = Self.requiredError(input, model: s.model, shape: model.input, wire: wire)
-            } catch {
-                input = .object([:])
-                decodeError = error
-            }
+            decoded = Result { () throws(AWSError) in try ShapeCodec(model: s.model).decodeJSON(body, shape: model.input) }
         case .query:
             guard let s = queryServices[auth.service] else {
                 throw AWSError("InvalidAction", "The action is not valid for this endpoint.", status: 400)
@@ -138,18 +131,22 @@ package struct Gateway: HTTPResponder {
                     "InvalidAction", "Could not find operation \(operationName) for version \(params["Version"] ?? "NO_VERSION_SPECIFIED")",
                     status: 400)
             }
-            do {
-                input = try ShapeCodec(model: s.model).decodeQuery(params, shape: model.input)
-                decodeError = Self.requiredError(input, model: s.model, shape: model.input, wire: wire)
-            } catch {
-                input = .object([:])
-                decodeError = error
-            }
+            decoded = Result { () throws(AWSError) in try ShapeCodec(model: s.model).decodeQuery(params, shape: model.input) }
         case .s3:
             preconditionFailure("S3 is answered above")
         }
         let operation = service.operations[operationName]!
         let opModel = service.model.operations[operationName]!
+        let input: JSONValue
+        let decodeError: AWSError?
+        switch decoded {
+        case .success(let value):
+            input = value
+            decodeError = Self.requiredError(value, model: service.model, shape: opModel.input, wire: wire)
+        case .failure(let error):
+            input = .object([:])
+            decodeError = error
+        }
 
         // Run.
         let call = OperationCall(input: input, caller: caller, region: auth.region, requestID: requestID, now: Int64(now))

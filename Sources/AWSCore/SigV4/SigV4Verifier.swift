@@ -169,16 +169,7 @@ package final class SigV4Verifier: Sendable {
     package static func canonicalQuery(rawQuery: String) -> String {
         if rawQuery.isEmpty { return "" }
         var pairs: [(String, String)] = []
-        for item in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
-            let name: Substring
-            let value: Substring
-            if let eq = item.firstIndex(of: "=") {
-                name = item[..<eq]
-                value = item[item.index(after: eq)...]
-            } else {
-                name = item
-                value = ""
-            }
+        for (name, value) in FormEncoding.rawPairs(Substring(rawQuery)) {
             let decodedName = FormEncoding.percentDecode(name, plusIsSpace: false) ?? String(name)
             if decodedName == "X-Amz-Signature" { continue }
             let decodedValue = FormEncoding.percentDecode(value, plusIsSpace: false) ?? String(value)

@@ -5,22 +5,21 @@ package enum FormEncoding {
     /// Returns `nil` when a percent escape is malformed or a decoded value is not UTF-8.
     package static func parse(_ text: Substring) -> [(String, String)]? {
         var result: [(String, String)] = []
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let name: Substring
-            let value: Substring
-            if let eq = pair.firstIndex(of: "=") {
-                name = pair[..<eq]
-                value = pair[pair.index(after: eq)...]
-            } else {
-                name = pair
-                value = ""
-            }
+        for (name, value) in rawPairs(text) {
             guard let n = percentDecode(name, plusIsSpace: true), let v = percentDecode(value, plusIsSpace: true) else {
                 return nil
             }
             result.append((n, v))
         }
         return result
+    }
+
+    /// Splits `a=1&b=2` into still-encoded name/value pairs (a pair without `=` has an empty value).
+    package static func rawPairs(_ text: Substring) -> [(Substring, Substring)] {
+        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            guard let eq = pair.firstIndex(of: "=") else { return (pair, "") }
+            return (pair[..<eq], pair[pair.index(after: eq)...])
+        }
     }
 
     /// Decodes percent escapes (and `+` as a space when `plusIsSpace`); `nil` if malformed.
