@@ -131,7 +131,8 @@ package struct ShapeCodec: Sendable {
         case "structure":
             var out: [String: JSONValue] = [:]
             for member in shape.members ?? [] {
-                let key = prefix + (member.locationName ?? member.name)
+                let name = member.locationName ?? member.name
+                let key = prefix.isEmpty ? name : prefix + "." + name
                 let memberShape = model.shape(member.shape)
                 if memberShape.type == "list" {
                     let flattened = member.flattened == true || memberShape.flattened == true
