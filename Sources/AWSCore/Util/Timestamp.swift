@@ -47,9 +47,13 @@ package enum Timestamp {
     }
 
     /// `2025-01-01T00:03:00.123Z`: the XML timestamp form of Query responses (millisecond precision).
+    ///
+    /// The instant is rounded to the nearest millisecond: `.123` is not exactly representable in binary, and
+    /// truncating would turn `…00.123` into `…00.122`.
     package static func iso8601Millis(_ epochSeconds: Double) -> String {
-        let whole = Int64(epochSeconds.rounded(.down))
-        let millis = Int(((epochSeconds - Double(whole)) * 1000).rounded(.down))
+        let totalMillis = Int64((epochSeconds * 1000).rounded())
+        let whole = totalMillis >= 0 ? totalMillis / 1000 : (totalMillis - 999) / 1000
+        let millis = Int(totalMillis - whole * 1000)
         let base = iso8601(whole)
         return String(base.dropLast()) + "." + pad(millis, 3) + "Z"
     }
