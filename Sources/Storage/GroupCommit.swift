@@ -3,7 +3,8 @@ import Synchronization
 /// Batches concurrent writes into shared transactions (group commit), with no background task.
 ///
 /// The first caller to find no commit running becomes the leader: it commits its own items together with whatever
-/// arrived meanwhile, resumes those callers, and repeats until nothing is pending. Others wait on a continuation.
+/// arrived meanwhile, hands the lead to the oldest caller still waiting, and resumes the callers it committed for.
+/// Others wait on a continuation.
 /// Every caller returns only after the transaction holding its items is committed, or throws its error.
 package final class GroupCommit<Item: Sendable>: Sendable {
     private struct Waiter {
@@ -51,34 +52,47 @@ package final class GroupCommit<Item: Sendable>: Sendable {
         try await leadCommits(own: items)
     }
 
+    /// Commits the leader's items together with the waiters queued so far, then hands the lead to the oldest waiter
+    /// still pending (or ends the commit cycle when there is none).
+    ///
+    /// A leader commits exactly one batch. If it kept committing later arrivals' batches itself, a caller that
+    /// became leader under steady load would not return until the load stopped, although its own items were
+    /// committed long before.
     private func leadCommits(own: [Item]) async throws {
-        var ownResult: Result<Void, any Error>?
-        var batchOwn: [Item]? = own
-        while true {
-            let waiters = state.withLock { s -> [Waiter] in
-                var taken: [Waiter] = []
-                var count = batchOwn?.count ?? 0
-                while !s.pending.isEmpty, count < maxBatch {
-                    let w = s.pending.removeFirst()
-                    count += w.items.count
-                    taken.append(w)
-                }
-                if taken.isEmpty, batchOwn == nil { s.committing = false }
-                return taken
+        let waiters = state.withLock { s -> [Waiter] in
+            var taken: [Waiter] = []
+            var count = own.count
+            while !s.pending.isEmpty, count < maxBatch {
+                let w = s.pending.removeFirst()
+                count += w.items.count
+                taken.append(w)
             }
-            if waiters.isEmpty, batchOwn == nil { break }
-            var batch = batchOwn ?? []
-            for w in waiters { batch.append(contentsOf: w.items) }
-            do {
-                try await commit(batch)
-                for w in waiters { w.continuation.resume(returning: true) }
-                if batchOwn != nil { ownResult = .success(()) }
-            } catch {
-                for w in waiters { w.continuation.resume(throwing: error) }
-                if batchOwn != nil { ownResult = .failure(error) }
-            }
-            batchOwn = nil
+            return taken
         }
-        try ownResult?.get()
+        var batch = own
+        for w in waiters { batch.append(contentsOf: w.items) }
+        let result: Result<Void, any Error>
+        do {
+            try await commit(batch)
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        // Hand the lead over first, so that the next batch starts while this one's callers resume.
+        let next = state.withLock { s -> Waiter? in
+            if s.pending.isEmpty {
+                s.committing = false
+                return nil
+            }
+            return s.pending.removeFirst()
+        }
+        next?.continuation.resume(returning: false)
+        for w in waiters {
+            switch result {
+            case .success: w.continuation.resume(returning: true)
+            case .failure(let error): w.continuation.resume(throwing: error)
+            }
+        }
+        try result.get()
     }
 }
