@@ -87,6 +87,7 @@ let package = Package(
         ),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
