@@ -232,6 +232,24 @@ struct CloudTrailEventTests {
         #expect(credentials == ["accessKeyId": "ASIANEW", "expiration": "Mar 14, 2025, 4:09:26 PM"])
     }
 
+    @Test("the resource owner's copy of a cross-account call shows the caller as AWSAccount, without key or user name")
+    func otherAccount() throws {
+        var event = Fixture.event(Fixture.user, sharedEventID: "shared-1")
+        event.identityAsOtherAccount = true
+        event.recipientAccountId = "444455556666"
+        let bytes = event.render()
+        #expect(JSONKeys.keys(bytes, path: ["userIdentity"]) == ["type", "principalId", "accountId"])
+        let record = try object(bytes)
+        #expect((record["userIdentity"] as? [String: String]) == [
+            "type": "AWSAccount", "principalId": PrincipalIds.userId(account: "111122223333", name: "Alice"), "accountId": "111122223333",
+        ])
+        #expect(record["recipientAccountId"] as? String == "444455556666")
+        #expect(record["sharedEventID"] as? String == "shared-1")
+        #expect(!String(decoding: bytes, as: UTF8.self).contains("AKIAIOSFODNN7EXAMPLE"))
+        #expect(event.username == "")
+        #expect(event.accessKeyId == "")
+    }
+
     @Test("the record's username is the user, 'root' or the role session name")
     func username() {
         #expect(Fixture.event(Fixture.user).username == "Alice")
