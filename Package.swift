@@ -80,7 +80,8 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "AWSCore", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore,
+                "AWSCore", "Audit", "Storage", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,255 @@
+import AWSCore
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// `cairn-bench`: load-tests a release build of `cairn serve` on loopback and compares it with moto.
+///
+/// It builds nothing: it runs the binary given by `--cairn`. Every process it starts is stopped on every way out,
+/// the run is bounded by a watchdog, and all traffic goes to 127.0.0.1.
+@main
+struct CairnBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn-bench",
+        abstract: "Benchmark cairn serve: audited DescribeTrails, LookupEvents over 1,000,000 events, and moto for comparison.",
+        discussion: "Build first: swift build -c release && .build/release/cairn-bench"
+    )
+
+    @Option(help: "The cairn binary to benchmark.")
+    var cairn = ".build/release/cairn"
+
+    @Option(help: "Concurrent closed-loop clients for DescribeTrails (and for the loaded LookupEvents run).")
+    var clients = 8
+
+    @Option(help: "Measured seconds per run.")
+    var duration = 10.0
+
+    @Option(help: "Warm-up seconds before each measured run.")
+    var warmup = 2.0
+
+    @Option(help: "Events seeded for the LookupEvents scenario.")
+    var events = 1_000_000
+
+    @Option(help: "Distinct event names the seeded events are spread over.")
+    var eventNames = 500
+
+    @Option(help: "Seeded events per append (one transaction each).")
+    var seedBatch = 20_000
+
+    @Option(help: "Scenarios to run, comma-separated: describe, moto, lookup.")
+    var scenarios = "describe,moto,lookup"
+
+    @Option(help: "Stop everything and fail if the whole run takes longer than this many seconds.")
+    var timeout = 1_800
+
+    mutating func validate() throws {
+        guard clients >= 1, clients <= 256 else { throw ValidationError("--clients must be in 1...256") }
+        guard duration > 0, duration <= 600, warmup >= 0, warmup <= 120 else {
+            throw ValidationError("--duration must be in (0, 600] and --warmup in [0, 120]")
+        }
+        guard events >= 0, eventNames >= 1, seedBatch >= 1 else { throw ValidationError("--events, --event-names and --seed-batch must be positive") }
+        guard timeout >= 10 else { throw ValidationError("--timeout must be at least 10 seconds") }
+    }
+
+    func run() async throws {
+        SignalGuard.install()
+        let limit = timeout
+        Task.detached {
+            try? await Task.sleep(for: .seconds(limit))
+            FileHandle.standardError.write(Data("cairn-bench: the run exceeded --timeout \(limit) s; stopping\n".utf8))
+            Children.shared.emergencyStop()
+            Foundation.exit(3)
+        }
+
+        let wanted = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let binary = URL(fileURLWithPath: cairn).standardizedFileURL.path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw BenchError("no cairn binary at \(binary); build it first: swift build -c release")
+        }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-bench-\(IDs.uuid())").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        Children.shared.setScratchDirectory(root)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = clients + 2
+        configuration.timeout.connect = .seconds(5)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let bench = Runner(
+            binary: binary, root: root, client: client, clients: clients, warmup: .seconds(warmup), duration: .seconds(duration))
+
+        print("cairn-bench: \(binary)")
+        print("  clients \(clients), warm-up \(warmup) s, measured \(duration) s per run, \(ProcessInfo.processInfo.activeProcessorCount) cores, data in \(root)")
+        var outcome: Result<Void, any Error> = .success(())
+        do {
+            try await bench.run(wanted: wanted, events: events, names: eventNames, seedBatch: seedBatch)
+        } catch {
+            outcome = .failure(error)
+        }
+        await bench.stopAll()
+        try? await client.shutdown()
+        try? FileManager.default.removeItem(atPath: root)
+        if case .failure(let error) = outcome {
+            FileHandle.standardError.write(Data("cairn-bench: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// The scenarios, sharing one HTTP client and one temporary directory.
+final class Runner: @unchecked Sendable {
+    let binary: String
+    let root: String
+    let client: HTTPClient
+    let clients: Int
+    let warmup: Duration
+    let duration: Duration
+    private var running: [ChildProcess] = []
+
+    static let describeTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails"
+    static let lookupTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+
+    init(binary: String, root: String, client: HTTPClient, clients: Int, warmup: Duration, duration: Duration) {
+        self.binary = binary
+        self.root = root
+        self.client = client
+        self.clients = clients
+        self.warmup = warmup
+        self.duration = duration
+    }
+
+    /// Runs the wanted scenarios in order and prints the report.
+    func run(wanted: Set<String>, events: Int, names: Int, seedBatch: Int) async throws {
+        var describe: LoadResult?
+        var moto: LoadResult?
+        var lookups: [(clients: Int, result: LoadResult)] = []
+
+        if wanted.contains("describe") {
+            print("\n[1] DescribeTrails against cairn (audited: every call is a durable CloudTrail event)")
+            let (server, endpoint) = try await startCairn(dataDir: root + "/describe")
+            let request = signed(endpoint: endpoint, target: Self.describeTarget, body: "{}")
+            try await expectOK(request, what: "DescribeTrails")
+            let result = await runLoad(client: client, clients: clients, warmup: warmup, duration: duration, request: request.make)
+            print("    \(result.summary)")
+            report(errorsOf: result)
+            describe = result
+            await stop(server)
+        }
+
+        if wanted.contains("moto") {
+            if let motoServer = findOnPath("moto_server") {
+                print("\n[1b] DescribeTrails against moto_server (\(motoServer))")
+                let port = try freeLoopbackPort()
+                let process = try start(
+                    ChildProcess(
+                        name: "moto_server", executable: motoServer, arguments: ["-H", "127.0.0.1", "-p", String(port)],
+                        logPath: root + "/moto.log"))
+                try await waitUntilAnswering(
+                    client, url: "http://127.0.0.1:\(port)/moto-api/", process: process, anyStatus: true, timeout: .seconds(60))
+                let request = signed(endpoint: "http://127.0.0.1:\(port)", target: Self.describeTarget, body: "{}")
+                try await expectOK(request, what: "moto DescribeTrails")
+                let result = await runLoad(client: client, clients: clients, warmup: warmup, duration: duration, request: request.make)
+                print("    \(result.summary)")
+                report(errorsOf: result)
+                moto = result
+                await stop(process)
+            } else {
+                print("\n[1b] moto_server is not on PATH: no comparison")
+            }
+        }
+
+        if wanted.contains("lookup") {
+            let dataDir = root + "/lookup"
+            print("\n[2] LookupEvents by EventName over \(events) stored events (\(names) names, last 80 days)")
+            let summary = try await Seeder.seed(
+                directory: dataDir, count: events, names: names, days: 80, batch: seedBatch,
+                now: Int64(Date().timeIntervalSince1970))
+            print("    seeded \(summary.events) events in " + String(format: "%.1f s (%.0f events/s)", summary.seconds, Double(summary.events) / summary.seconds))
+            let (server, endpoint) = try await startCairn(dataDir: dataDir)
+            let name = Seeder.eventName(names / 2)
+            let body = #"{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"\#(name)"}],"MaxResults":50}"#
+            let request = signed(endpoint: endpoint, target: Self.lookupTarget, body: body)
+            let page = try await expectOK(request, what: "LookupEvents")
+            let returned = (try? JSONSerialization.jsonObject(with: Data(page)) as? [String: Any])?["Events"] as? [Any]
+            let expected = min(50, events / names)
+            guard returned?.count == expected else {
+                throw BenchError("LookupEvents for \(name) returned \(returned?.count ?? -1) events, expected \(expected)")
+            }
+            print("    EventName \(name): \(events / names) matching events, \(expected) per page, \(page.count) bytes per response")
+            for n in Array(Set([1, clients])).sorted() {
+                let result = await runLoad(client: client, clients: n, warmup: warmup, duration: duration, request: request.make)
+                print("    \(n) client\(n == 1 ? " " : "s"): \(result.summary)")
+                report(errorsOf: result)
+                lookups.append((n, result))
+            }
+            await stop(server)
+        }
+
+        print("\nTargets")
+        if let describe {
+            if let moto {
+                let ratio = describe.throughput / moto.throughput
+                print(
+                    "  \(verdict(ratio >= 20 && describe.errors == 0)) DescribeTrails at \(clients) clients >= 20x moto: "
+                        + String(format: "cairn %.0f req/s, moto %.0f req/s, ratio %.1fx", describe.throughput, moto.throughput, ratio))
+            } else {
+                print("  n/a  DescribeTrails at \(clients) clients >= 20x moto: " + String(format: "cairn %.0f req/s, moto not measured", describe.throughput))
+            }
+        }
+        for (n, result) in lookups {
+            print(
+                "  \(verdict(result.percentile(0.99) <= 10 && result.errors == 0)) LookupEvents by EventName p99 <= 10 ms "
+                    + "(\(n) client\(n == 1 ? "" : "s")): " + String(format: "p99 %.2f ms", result.percentile(0.99)))
+        }
+    }
+
+    private func verdict(_ pass: Bool) -> String { pass ? "PASS" : "FAIL" }
+
+    private func report(errorsOf result: LoadResult) {
+        if let first = result.firstError { print("    first error: \(first)") }
+    }
+
+    private func signed(endpoint: String, target: String, body: String) -> SignedJSONRequest {
+        SignedJSONRequest(
+            endpoint: endpoint, host: String(endpoint.dropFirst("http://".count)), target: target, body: Array(body.utf8),
+            signer: SigV4Signer(accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service: "cloudtrail"))
+    }
+
+    /// Sends one request and requires a 200; returns the body.
+    @discardableResult
+    private func expectOK(_ request: SignedJSONRequest, what: String) async throws -> [UInt8] {
+        let (status, body) = try await send(client, request.make())
+        guard status == 200 else {
+            throw BenchError("\(what) answered HTTP \(status): \(String(buffer: body).prefix(500))")
+        }
+        return Array(buffer: body)
+    }
+
+    private func start(_ process: ChildProcess) -> ChildProcess {
+        running.append(process)
+        return process
+    }
+
+    /// Starts `cairn serve` on a free loopback port over `dataDir` and waits for `/_cairn/health`.
+    private func startCairn(dataDir: String) async throws -> (ChildProcess, String) {
+        let port = try freeLoopbackPort()
+        let process = start(
+            try ChildProcess(
+                name: "cairn serve", executable: binary,
+                arguments: ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir],
+                environment: ["CAIRN_LOG_LEVEL": "warning"], logPath: dataDir + ".log"))
+        let endpoint = "http://127.0.0.1:\(port)"
+        try await waitUntilAnswering(client, url: endpoint + "/_cairn/health", process: process, anyStatus: false, timeout: .seconds(120))
+        return (process, endpoint)
+    }
+
+    private func stop(_ process: ChildProcess) async {
+        await process.stop()
+        running.removeAll { $0 === process }
+    }
+
+    /// Stops every child still running (after an error).
+    func stopAll() async {
+        for process in running { await process.stop() }
+        running.removeAll()
+    }
+}

@@ -1,0 +1,142 @@
+import AWSCore
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// What one scenario measured.
+struct LoadResult: Sendable {
+    /// Requests completed inside the measured window.
+    var completed: Int
+    /// Responses that were not 200, or failed, inside the window.
+    var errors: Int
+    /// The measured window in seconds.
+    var seconds: Double
+    /// Latencies of the requests of the window, in milliseconds, sorted.
+    var latencies: [Double]
+    /// The first error seen, for the report.
+    var firstError: String?
+
+    /// Completed requests per second.
+    var throughput: Double { Double(completed) / seconds }
+
+    /// The nearest-rank percentile `p` (0...1) of the latencies, in milliseconds.
+    func percentile(_ p: Double) -> Double {
+        guard !latencies.isEmpty else { return .nan }
+        let rank = Int((p * Double(latencies.count)).rounded(.up))
+        return latencies[min(max(rank, 1), latencies.count) - 1]
+    }
+
+    /// One line for the report.
+    var summary: String {
+        String(
+            format: "%8.0f req/s   p50 %7.2f ms   p99 %7.2f ms   max %8.2f ms", throughput, percentile(0.5), percentile(0.99),
+            latencies.last ?? .nan) + "   (\(completed) requests, \(errors) errors, " + String(format: "%.1f s)", seconds)
+    }
+}
+
+/// Signs and builds the requests of a JSON 1.1 operation, as an AWS SDK would send them.
+struct SignedJSONRequest: Sendable {
+    /// The endpoint, `http://127.0.0.1:PORT`.
+    var endpoint: String
+    /// `127.0.0.1:PORT`, the signed `host` header.
+    var host: String
+    /// The full `X-Amz-Target`.
+    var target: String
+    /// The JSON body.
+    var body: [UInt8]
+    /// The signer (key, region, service).
+    var signer: SigV4Signer
+
+    /// A request signed now.
+    func make() -> HTTPClientRequest {
+        var headers: [(name: String, value: String)] = [
+            ("host", host), ("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target),
+        ]
+        headers += signer.sign(method: "POST", rawPath: "/", headers: headers, body: body, now: Int64(Date().timeIntervalSince1970))
+        var request = HTTPClientRequest(url: endpoint + "/")
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "user-agent", value: "cairn-bench/1.0")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return request
+    }
+}
+
+/// Sends one request and returns the status and body (at most 16 MiB).
+func send(_ client: HTTPClient, _ request: HTTPClientRequest, timeout: TimeAmount = .seconds(30)) async throws -> (UInt, ByteBuffer) {
+    let response = try await client.execute(request, timeout: timeout)
+    let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+    return (response.status.code, body)
+}
+
+/// Drives `clients` concurrent closed-loop clients for `warmup` (not measured) and then `duration` (measured).
+///
+/// Each client sends a request, waits for the whole response, and sends the next one. A request counts when it
+/// completes inside the measured window; a non-200 status or a failure counts as an error.
+func runLoad(
+    client: HTTPClient, clients: Int, warmup: Duration, duration: Duration, request: @escaping @Sendable () -> HTTPClientRequest
+) async -> LoadResult {
+    let clock = ContinuousClock()
+    let measureStart = clock.now + warmup
+    let measureEnd = measureStart + duration
+    let perClient = await withTaskGroup(of: ([Double], Int, String?).self) { group in
+        for _ in 0..<clients {
+            group.addTask {
+                var latencies: [Double] = []
+                latencies.reserveCapacity(200_000)
+                var errors = 0
+                var firstError: String?
+                while clock.now < measureEnd {
+                    let start = clock.now
+                    var failure: String?
+                    do {
+                        let (status, body) = try await send(client, request())
+                        if status != 200 { failure = "HTTP \(status): \(String(buffer: body).prefix(300))" }
+                    } catch {
+                        failure = "\(error)"
+                    }
+                    let end = clock.now
+                    guard start >= measureStart, end <= measureEnd else { continue }
+                    if let failure {
+                        errors += 1
+                        if firstError == nil { firstError = failure }
+                    } else {
+                        let elapsed = end - start
+                        latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                    }
+                }
+                return (latencies, errors, firstError)
+            }
+        }
+        var all: [([Double], Int, String?)] = []
+        for await result in group { all.append(result) }
+        return all
+    }
+    let latencies = perClient.flatMap(\.0).sorted()
+    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return LoadResult(
+        completed: latencies.count, errors: perClient.map(\.1).reduce(0, +), seconds: seconds, latencies: latencies,
+        firstError: perClient.compactMap(\.2).first)
+}
+
+/// Waits until `url` answers (any status when `anyStatus`, else 200), while `process` runs, for at most `timeout`.
+///
+/// - Throws: when the process exits or the time runs out.
+func waitUntilAnswering(
+    _ client: HTTPClient, url: String, process: ChildProcess, anyStatus: Bool, timeout: Duration
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        guard process.isRunning else {
+            throw BenchError("\(process.name) exited before it answered; its output:\n\(process.logTail())")
+        }
+        if let (status, _) = try? await send(client, HTTPClientRequest(url: url), timeout: .seconds(2)),
+            anyStatus || status == 200
+        {
+            return
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw BenchError("\(process.name) did not answer \(url) within \(timeout); its output:\n\(process.logTail())")
+}
