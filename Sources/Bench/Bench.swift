@@ -77,8 +77,8 @@ struct CairnBench: AsyncParsableCommand {
         let bench = Runner(
             binary: binary, root: root, client: client, clients: clients, warmup: .seconds(warmup), duration: .seconds(duration))
 
-        print("cairn-bench: \(binary)")
-        print("  clients \(clients), warm-up \(warmup) s, measured \(duration) s per run, \(ProcessInfo.processInfo.activeProcessorCount) cores, data in \(root)")
+        say("cairn-bench: \(binary)")
+        say("  clients \(clients), warm-up \(warmup) s, measured \(duration) s per run, \(ProcessInfo.processInfo.activeProcessorCount) cores, data in \(root)")
         var outcome: Result<Void, any Error> = .success(())
         do {
             try await bench.run(wanted: wanted, events: events, names: eventNames, seedBatch: seedBatch)
@@ -124,12 +124,12 @@ final class Runner: @unchecked Sendable {
         var lookups: [(clients: Int, result: LoadResult)] = []
 
         if wanted.contains("describe") {
-            print("\n[1] DescribeTrails against cairn (audited: every call is a durable CloudTrail event)")
+            say("\n[1] DescribeTrails against cairn (audited: every call is a durable CloudTrail event)")
             let (server, endpoint) = try await startCairn(dataDir: root + "/describe")
             let request = signed(endpoint: endpoint, target: Self.describeTarget, body: "{}")
             try await expectOK(request, what: "DescribeTrails")
             let result = await runLoad(client: client, clients: clients, warmup: warmup, duration: duration, request: request.make)
-            print("    \(result.summary)")
+            say("    \(result.summary)")
             report(errorsOf: result)
             describe = result
             await stop(server)
@@ -137,7 +137,7 @@ final class Runner: @unchecked Sendable {
 
         if wanted.contains("moto") {
             if let motoServer = findOnPath("moto_server") {
-                print("\n[1b] DescribeTrails against moto_server (\(motoServer))")
+                say("\n[1b] DescribeTrails against moto_server (\(motoServer))")
                 let port = try freeLoopbackPort()
                 let process = try start(
                     ChildProcess(
@@ -148,22 +148,22 @@ final class Runner: @unchecked Sendable {
                 let request = signed(endpoint: "http://127.0.0.1:\(port)", target: Self.describeTarget, body: "{}")
                 try await expectOK(request, what: "moto DescribeTrails")
                 let result = await runLoad(client: client, clients: clients, warmup: warmup, duration: duration, request: request.make)
-                print("    \(result.summary)")
+                say("    \(result.summary)")
                 report(errorsOf: result)
                 moto = result
                 await stop(process)
             } else {
-                print("\n[1b] moto_server is not on PATH: no comparison")
+                say("\n[1b] moto_server is not on PATH: no comparison")
             }
         }
 
         if wanted.contains("lookup") {
             let dataDir = root + "/lookup"
-            print("\n[2] LookupEvents by EventName over \(events) stored events (\(names) names, last 80 days)")
+            say("\n[2] LookupEvents by EventName over \(events) stored events (\(names) names, last 80 days)")
             let summary = try await Seeder.seed(
                 directory: dataDir, count: events, names: names, days: 80, batch: seedBatch,
                 now: Int64(Date().timeIntervalSince1970))
-            print("    seeded \(summary.events) events in " + String(format: "%.1f s (%.0f events/s)", summary.seconds, Double(summary.events) / summary.seconds))
+            say("    seeded \(summary.events) events in " + String(format: "%.1f s (%.0f events/s)", summary.seconds, Double(summary.events) / summary.seconds))
             let (server, endpoint) = try await startCairn(dataDir: dataDir)
             let name = Seeder.eventName(names / 2)
             let body = #"{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"\#(name)"}],"MaxResults":50}"#
@@ -174,29 +174,29 @@ final class Runner: @unchecked Sendable {
             guard returned?.count == expected else {
                 throw BenchError("LookupEvents for \(name) returned \(returned?.count ?? -1) events, expected \(expected)")
             }
-            print("    EventName \(name): \(events / names) matching events, \(expected) per page, \(page.count) bytes per response")
+            say("    EventName \(name): \(events / names) matching events, \(expected) per page, \(page.count) bytes per response")
             for n in Array(Set([1, clients])).sorted() {
                 let result = await runLoad(client: client, clients: n, warmup: warmup, duration: duration, request: request.make)
-                print("    \(n) client\(n == 1 ? " " : "s"): \(result.summary)")
+                say("    \(n) client\(n == 1 ? " " : "s"): \(result.summary)")
                 report(errorsOf: result)
                 lookups.append((n, result))
             }
             await stop(server)
         }
 
-        print("\nTargets")
+        say("\nTargets")
         if let describe {
             if let moto {
                 let ratio = describe.throughput / moto.throughput
-                print(
+                say(
                     "  \(verdict(ratio >= 20 && describe.errors == 0)) DescribeTrails at \(clients) clients >= 20x moto: "
                         + String(format: "cairn %.0f req/s, moto %.0f req/s, ratio %.1fx", describe.throughput, moto.throughput, ratio))
             } else {
-                print("  n/a  DescribeTrails at \(clients) clients >= 20x moto: " + String(format: "cairn %.0f req/s, moto not measured", describe.throughput))
+                say("  n/a  DescribeTrails at \(clients) clients >= 20x moto: " + String(format: "cairn %.0f req/s, moto not measured", describe.throughput))
             }
         }
         for (n, result) in lookups {
-            print(
+            say(
                 "  \(verdict(result.percentile(0.99) <= 10 && result.errors == 0)) LookupEvents by EventName p99 <= 10 ms "
                     + "(\(n) client\(n == 1 ? "" : "s")): " + String(format: "p99 %.2f ms", result.percentile(0.99)))
         }
@@ -205,7 +205,7 @@ final class Runner: @unchecked Sendable {
     private func verdict(_ pass: Bool) -> String { pass ? "PASS" : "FAIL" }
 
     private func report(errorsOf result: LoadResult) {
-        if let first = result.firstError { print("    first error: \(first)") }
+        if let first = result.firstError { say("    first error: \(first)") }
     }
 
     private func signed(endpoint: String, target: String, body: String) -> SignedJSONRequest {

@@ -156,6 +156,11 @@ func findOnPath(_ name: String) -> String? {
     return nil
 }
 
+/// Writes a line to standard output at once (unbuffered), so progress shows when the output goes to a file or pipe.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 /// A benchmark failure with a message for the user.
 struct BenchError: Error, CustomStringConvertible {
     /// What went wrong.

@@ -50,7 +50,7 @@ enum Seeder {
             written += n
             if ContinuousClock.now - lastReport > .seconds(10) {
                 lastReport = ContinuousClock.now
-                print("  seeded \(written) / \(count) events")
+                say("  seeded \(written) / \(count) events")
             }
         }
         let elapsed = ContinuousClock.now - start
