@@ -43,6 +43,7 @@ struct CairnBench: AsyncParsableCommand {
     @Option(help: "Stop everything and fail if the whole run takes longer than this many seconds.")
     var timeout = 1_800
 
+    /// Rejects option values outside their ranges.
     mutating func validate() throws {
         guard clients >= 1, clients <= 256 else { throw ValidationError("--clients must be in 1...256") }
         guard duration > 0, duration <= 600, warmup >= 0, warmup <= 120 else {
@@ -52,6 +53,7 @@ struct CairnBench: AsyncParsableCommand {
         guard timeout >= 10 else { throw ValidationError("--timeout must be at least 10 seconds") }
     }
 
+    /// Runs the benchmark; every child process is stopped and the scratch directory removed on the way out.
     func run() async throws {
         SignalGuard.install()
         let limit = timeout
@@ -108,6 +110,7 @@ final class Runner: @unchecked Sendable {
     static let describeTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails"
     static let lookupTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 
+    /// Creates the runner.
     init(binary: String, root: String, client: HTTPClient, clients: Int, warmup: Duration, duration: Duration) {
         self.binary = binary
         self.root = root
@@ -202,12 +205,15 @@ final class Runner: @unchecked Sendable {
         }
     }
 
+    /// PASS or FAIL.
     private func verdict(_ pass: Bool) -> String { pass ? "PASS" : "FAIL" }
 
+    /// Prints the first error of a run, if any.
     private func report(errorsOf result: LoadResult) {
         if let first = result.firstError { say("    first error: \(first)") }
     }
 
+    /// A request factory for a CloudTrail JSON 1.1 operation, signed as test/test in us-east-1.
     private func signed(endpoint: String, target: String, body: String) -> SignedJSONRequest {
         SignedJSONRequest(
             endpoint: endpoint, host: String(endpoint.dropFirst("http://".count)), target: target, body: Array(body.utf8),
@@ -224,6 +230,7 @@ final class Runner: @unchecked Sendable {
         return Array(buffer: body)
     }
 
+    /// Remembers a started child so that it is stopped on every way out.
     private func start(_ process: ChildProcess) -> ChildProcess {
         running.append(process)
         return process
@@ -242,6 +249,7 @@ final class Runner: @unchecked Sendable {
         return (process, endpoint)
     }
 
+    /// Stops a child and forgets it.
     private func stop(_ process: ChildProcess) async {
         await process.stop()
         running.removeAll { $0 === process }

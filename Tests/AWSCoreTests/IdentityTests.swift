@@ -51,6 +51,7 @@ private struct Account {
     }
 }
 
+/// An access key with a default secret.
 private func key(_ id: String, _ secret: String = "secret") -> Key { Key(id: id, secret: secret) }
 
 /// Decodes an identities file made of these accounts, as `cairn serve --identities` would.
@@ -69,6 +70,7 @@ private func expectRejected(_ accounts: [Account], _ fragment: String, sourceLoc
     }
 }
 
+/// Validation and indexing of identities files.
 @Suite("IdentityDirectory")
 struct IdentityDirectoryTests {
     @Test("the built-in identity is user test with key test/test in account 000000000000")
@@ -151,6 +153,7 @@ struct IdentityDirectoryTests {
     }
 }
 
+/// Deterministic principal ids and the caller's CloudTrail names.
 @Suite("PrincipalIds and Caller")
 struct PrincipalIdsTests {
     private static let base32 = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")

@@ -12,14 +12,17 @@ enum JSONKeys {
         return scanner.objectKeys(path: path[...]) ?? []
     }
 
+    /// A forward-only reader over JSON bytes.
     private struct Scanner {
         let bytes: [UInt8]
         var i = 0
 
+        /// Skips white space.
         mutating func skipSpace() {
             while i < bytes.count, [32, 9, 10, 13].contains(bytes[i]) { i += 1 }
         }
 
+        /// Reads a string token (the scanner is on its opening quote).
         mutating func string() -> String {
             i += 1
             var out: [UInt8] = []
@@ -37,6 +40,7 @@ enum JSONKeys {
             return (try? JSONSerialization.jsonObject(with: Data(raw.utf8), options: [.fragmentsAllowed])) as? String ?? raw
         }
 
+        /// Skips one value of any kind.
         mutating func skipValue() {
             skipSpace()
             switch bytes[i] {

@@ -81,6 +81,7 @@ private func decodeJSON(_ text: String) throws(AWSError) -> JSONValue {
     try DemoModel.codec.decodeJSON(Array(text.utf8), shape: "PutThingRequest")
 }
 
+/// Loading the generator's model format.
 @Suite("ServiceModel")
 struct ServiceModelTests {
     @Test("load reads service metadata, operations and shapes in member order")
@@ -100,6 +101,7 @@ struct ServiceModelTests {
     }
 }
 
+/// Decoding and type-checking JSON 1.1 request bodies.
 @Suite("ShapeCodec JSON input")
 struct ShapeCodecJSONInputTests {
     @Test("valid input decodes with every kind of member")
@@ -174,8 +176,10 @@ struct ShapeCodecJSONInputTests {
     }
 }
 
+/// Building inputs from Query form parameters.
 @Suite("ShapeCodec Query input")
 struct ShapeCodecQueryInputTests {
+    /// Decodes form parameters against the demo request shape.
     private func decode(_ params: [String: String]) throws(AWSError) -> JSONValue {
         try DemoModel.codec.decodeQuery(params, shape: "PutThingRequest")
     }
@@ -228,6 +232,7 @@ struct ShapeCodecQueryInputTests {
     }
 }
 
+/// Writing outputs as JSON 1.1, Query XML and CloudTrail parameters.
 @Suite("ShapeCodec output")
 struct ShapeCodecOutputTests {
     /// An output with every member set, including secrets.

@@ -4,6 +4,7 @@ import Testing
 
 /// Foundation formatters in UTC, the independent reference for Cairn's own calendar code.
 private enum Reference {
+    /// A POSIX-locale UTC Gregorian formatter for `format`.
     static func formatter(_ format: String) -> DateFormatter {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
@@ -13,6 +14,7 @@ private enum Reference {
         return f
     }
 
+    /// An internet date-time formatter in UTC.
     static func iso8601Formatter() -> ISO8601DateFormatter {
         let f = ISO8601DateFormatter()
         f.timeZone = TimeZone(identifier: "UTC")!
@@ -26,6 +28,7 @@ private enum Reference {
         return calendar
     }()
 
+    /// Foundation's UTC calendar fields of an instant.
     static func components(_ t: Int64) -> DateComponents {
         utcCalendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(t)))
     }

@@ -12,6 +12,7 @@ private enum Fixture {
     static let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
     static let sessionToken = "FwoGZXIvYXdzEJr//////////SESSIONTOKEN"
 
+    /// An event of `caller` with fixed ids and time; every optional field can be set.
     static func event(
         _ caller: Caller, errorCode: String? = nil, errorMessage: String? = nil, requestParameters: String? = nil,
         responseElements: String? = nil, resources: [EventResource]? = nil, readOnly: Bool = true,
@@ -43,6 +44,7 @@ private let successKeys = [
     "recipientAccountId", "eventCategory",
 ]
 
+/// The rendered record against CloudTrail's documented field order and contents.
 @Suite("CloudTrailEvent.render")
 struct CloudTrailEventTests {
     @Test("IAM user: the record's fields and userIdentity in CloudTrail's order")

@@ -14,6 +14,7 @@ private final class RecordingCommitter: Sendable {
     private let delay: Duration
     private let fails: @Sendable ([Int]) -> Bool
 
+    /// Creates a recorder whose commits take `delay` and fail when `fails` says so.
     init(delay: Duration = .milliseconds(1), fails: @escaping @Sendable ([Int]) -> Bool = { _ in false }) {
         self.delay = delay
         self.fails = fails
@@ -35,9 +36,13 @@ private final class RecordingCommitter: Sendable {
         if failed { throw CommitFailure(items: items) }
     }
 
+    /// Every commit attempt so far, in order.
     var batches: [Batch] { state.withLock { $0.batches } }
+    /// The most commits that ever ran at once.
     var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+    /// How many commits completed.
     var commitCount: Int { state.withLock { $0.batches.count } }
+    /// Whether `item` was in a successful commit.
     func isCommitted(_ item: Int) -> Bool { state.withLock { $0.committed.contains(item) } }
 }
 
@@ -46,6 +51,7 @@ private struct CommitFailure: Error, Equatable {
     var items: [Int]
 }
 
+/// Group commit under concurrency, failures and steady load.
 @Suite("GroupCommit")
 struct GroupCommitTests {
     @Test("concurrent submitters each return only after their own items are committed, each item exactly once")

@@ -52,6 +52,7 @@ private let sample: [StoredEvent] = [
     event("x3", time: t0 + 50, name: "GetObject", source: "s3.amazonaws.com", category: .data),
 ]
 
+/// The SQLite event and state store in a temporary directory.
 @Suite("SQLiteStorage")
 struct SQLiteStorageTests {
     @Test("all management events of the account and region, newest first; equal times by insertion order, newest first")
