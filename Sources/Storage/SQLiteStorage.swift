@@ -92,19 +92,10 @@ package final class SQLiteStorage: EventStore, StateStore, Sendable {
         )
         for e in events {
             let management = e.category == .management ? 1 : 0
-            var resources = JSONWriter(capacity: 64)
-            resources.beginArray()
-            for r in e.lookupResources {
-                resources.arrayElement()
-                resources.beginObject()
-                resources.field("t", r.type)
-                resources.field("n", r.name)
-                resources.endObject()
-            }
-            resources.endArray()
+            let resources = Self.encodeResources(e.lookupResources)
             try insertEvent.execute(arguments: [
                 e.accountId, e.region, management, e.eventTime, e.eventID, e.eventName, e.eventSource,
-                e.readOnly ? "true" : "false", e.username, e.accessKeyId, resources.string, Data(e.record),
+                e.readOnly ? "true" : "false", e.username, e.accessKeyId, resources, Data(e.record),
             ])
             let seq = db.lastInsertedRowID
             for r in e.lookupResources {
@@ -163,16 +154,7 @@ package final class SQLiteStorage: EventStore, StateStore, Sendable {
     }
 
     private static func eventRow(_ row: Row) -> EventRow {
-        let resourcesJSON: String = row[11]
-        var resources: [LookupResource] = []
-        if let data = resourcesJSON.data(using: .utf8),
-            let items = try? JSONDecoder().decode([[String: String]].self, from: data)
-        {
-            resources = items.compactMap { item in
-                guard let t = item["t"], let n = item["n"] else { return nil }
-                return LookupResource(type: t, name: n)
-            }
-        }
+        let resources = Self.decodeResources(row[11])
         let record: Data = row[12]
         let readOnly: String = row[8]
         let management: Int = row[3]
@@ -184,6 +166,21 @@ package final class SQLiteStorage: EventStore, StateStore, Sendable {
                 accessKeyId: row[10], lookupResources: resources, record: [UInt8](record)
             )
         )
+    }
+
+    /// The `resources` column: `type US name` entries separated by RS (ASCII unit and record separators, which
+    /// resource types and names never contain), so reading a page of events parses no JSON.
+    static func encodeResources(_ resources: [LookupResource]) -> String {
+        resources.map { "\($0.type)\u{1F}\($0.name)" }.joined(separator: "\u{1E}")
+    }
+
+    /// Parses the `resources` column.
+    static func decodeResources(_ text: String) -> [LookupResource] {
+        guard !text.isEmpty else { return [] }
+        return text.split(separator: "\u{1E}").compactMap { entry in
+            let parts = entry.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
+            return parts.count == 2 ? LookupResource(type: String(parts[0]), name: String(parts[1])) : nil
+        }
     }
 
     package func purge(before cutoff: Int64) async throws -> Int {
