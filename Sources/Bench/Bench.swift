@@ -131,7 +131,7 @@ final class Runner: @unchecked Sendable {
             let (server, endpoint) = try await startCairn(dataDir: root + "/describe")
             let request = signed(endpoint: endpoint, target: Self.describeTarget, body: "{}")
             try await expectOK(request, what: "DescribeTrails")
-            let result = await runLoad(client: client, clients: clients, warmup: warmup, duration: duration, request: request.make)
+            let result = await runLoad(port: request.port, clients: clients, warmup: warmup, duration: duration, request: request.bytes)
             say("    \(result.summary)")
             report(errorsOf: result)
             describe = result
@@ -150,7 +150,7 @@ final class Runner: @unchecked Sendable {
                     client, url: "http://127.0.0.1:\(port)/moto-api/", process: process, anyStatus: true, timeout: .seconds(60))
                 let request = signed(endpoint: "http://127.0.0.1:\(port)", target: Self.describeTarget, body: "{}")
                 try await expectOK(request, what: "moto DescribeTrails")
-                let result = await runLoad(client: client, clients: clients, warmup: warmup, duration: duration, request: request.make)
+                let result = await runLoad(port: request.port, clients: clients, warmup: warmup, duration: duration, request: request.bytes)
                 say("    \(result.summary)")
                 report(errorsOf: result)
                 moto = result
@@ -179,7 +179,7 @@ final class Runner: @unchecked Sendable {
             }
             say("    EventName \(name): \(events / names) matching events, \(expected) per page, \(page.count) bytes per response")
             for n in Array(Set([1, clients])).sorted() {
-                let result = await runLoad(client: client, clients: n, warmup: warmup, duration: duration, request: request.make)
+                let result = await runLoad(port: request.port, clients: n, warmup: warmup, duration: duration, request: request.bytes)
                 say("    \(n) client\(n == 1 ? " " : "s"): \(result.summary)")
                 report(errorsOf: result)
                 lookups.append((n, result))

@@ -48,6 +48,23 @@ struct SignedJSONRequest: Sendable {
     /// The signer (key, region, service).
     var signer: SigV4Signer
 
+    /// The server's port.
+    var port: Int { Int(host.split(separator: ":").last ?? "") ?? 0 }
+
+    /// The bytes of a request signed now, for ``RawConnection``.
+    func bytes() -> ByteBuffer {
+        var headers: [(name: String, value: String)] = [
+            ("host", host), ("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target),
+        ]
+        headers += signer.sign(method: "POST", rawPath: "/", headers: headers, body: body, now: Int64(Date().timeIntervalSince1970))
+        var text = "POST / HTTP/1.1\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "user-agent: cairn-bench/1.0\r\ncontent-length: \(body.count)\r\n\r\n"
+        var buffer = ByteBuffer(string: text)
+        buffer.writeBytes(body)
+        return buffer
+    }
+
     /// A request signed now.
     func make() -> HTTPClientRequest {
         var headers: [(name: String, value: String)] = [
@@ -72,10 +89,11 @@ func send(_ client: HTTPClient, _ request: HTTPClientRequest, timeout: TimeAmoun
 
 /// Drives `clients` concurrent closed-loop clients for `warmup` (not measured) and then `duration` (measured).
 ///
-/// Each client sends a request, waits for the whole response, and sends the next one. A request counts when it
-/// completes inside the measured window; a non-200 status or a failure counts as an error.
+/// Each client keeps one connection (``RawConnection``), sends a request, waits for the whole response, and sends
+/// the next one. A request counts when it completes inside the measured window; a non-200 status or a failure
+/// counts as an error.
 func runLoad(
-    client: HTTPClient, clients: Int, warmup: Duration, duration: Duration, request: @escaping @Sendable () -> HTTPClientRequest
+    port: Int, clients: Int, warmup: Duration, duration: Duration, request: @escaping @Sendable () -> ByteBuffer
 ) async -> LoadResult {
     let clock = ContinuousClock()
     let measureStart = clock.now + warmup
@@ -87,24 +105,31 @@ func runLoad(
                 latencies.reserveCapacity(200_000)
                 var errors = 0
                 var firstError: String?
-                while clock.now < measureEnd {
-                    let start = clock.now
-                    var failure: String?
-                    do {
-                        let (status, body) = try await send(client, request())
-                        if status != 200 { failure = "HTTP \(status): \(String(buffer: body).prefix(300))" }
-                    } catch {
-                        failure = "\(error)"
+                do {
+                    // A server that closes after every response (moto) gets a new connection per request.
+                    while clock.now < measureEnd {
+                        try await RawConnection.with(port: port) { connection in
+                            var open = true
+                            while open, clock.now < measureEnd {
+                                let start = clock.now
+                                let (status, body, closes) = try await connection.exchange(request())
+                                let end = clock.now
+                                open = !closes
+                                guard start >= measureStart, end <= measureEnd else { continue }
+                                if status != 200 {
+                                    errors += 1
+                                    if firstError == nil { firstError = "HTTP \(status): \(String(buffer: body).prefix(300))" }
+                                } else {
+                                    let elapsed = end - start
+                                    latencies.append(
+                                        Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                                }
+                            }
+                        }
                     }
-                    let end = clock.now
-                    guard start >= measureStart, end <= measureEnd else { continue }
-                    if let failure {
-                        errors += 1
-                        if firstError == nil { firstError = failure }
-                    } else {
-                        let elapsed = end - start
-                        latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
-                    }
+                } catch {
+                    errors += 1
+                    if firstError == nil { firstError = "\(error)" }
                 }
                 return (latencies, errors, firstError)
             }

@@ -100,22 +100,35 @@ package struct JSONWriter: Sendable {
 
     private mutating func writeEscaped(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
-            case 0x0A: bytes.append(contentsOf: [92, 110])
-            case 0x0D: bytes.append(contentsOf: [92, 114])
-            case 0x09: bytes.append(contentsOf: [92, 116])
-            case 0x08: bytes.append(contentsOf: [92, 98])
-            case 0x0C: bytes.append(contentsOf: [92, 102])
-            case 0..<0x20:
-                bytes.append(contentsOf: [92, 117, 48, 48])
-                bytes.append(Self.hex[Int(c >> 4)])
-                bytes.append(Self.hex[Int(c & 0xF)])
-            default: bytes.append(c)
+        var s = s
+        s.withUTF8 { utf8 in
+            // Copy runs of bytes that need no escaping in one go; most of a string is such a run.
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let c = utf8[i]
+                guard c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 else { continue }
+                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+                writeEscape(c)
+                runStart = i + 1
             }
+            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeEscape(_ c: UInt8) {
+        switch c {
+        case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+        case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+        case 0x0A: bytes.append(contentsOf: [92, 110])
+        case 0x0D: bytes.append(contentsOf: [92, 114])
+        case 0x09: bytes.append(contentsOf: [92, 116])
+        case 0x08: bytes.append(contentsOf: [92, 98])
+        case 0x0C: bytes.append(contentsOf: [92, 102])
+        default:
+            bytes.append(contentsOf: [92, 117, 48, 48])
+            bytes.append(Self.hex[Int(c >> 4)])
+            bytes.append(Self.hex[Int(c & 0xF)])
+        }
     }
 }
