@@ -173,6 +173,10 @@ struct ShapeCodecJSONInputTests {
                 == "config.inner.level")
         #expect(codec.missingRequired(try decodeJSON(#"{"Name":"n","Config":{"Mode":"m","Inner":{"Level":1}}}"#), shape: "PutThingRequest") == nil)
         #expect(codec.missingRequired(.object([:]), shape: nil) == nil)
+        // A required member missing inside a list element is named as AWS names it: `list.N.member.name`.
+        #expect(
+            codec.missingRequired(try decodeJSON(#"{"Name":"n","Tags":[{"Key":"a"},{"Value":"v"}]}"#), shape: "PutThingRequest")
+                == "tags.2.member.key")
     }
 }
 

@@ -171,6 +171,23 @@ struct TimestampTests {
         #expect(Timestamp.parseISO8601(text) == expected)
     }
 
+    @Test(
+        "parseISO8601 refuses out-of-range fields, a bare fraction dot and a malformed offset",
+        arguments: [
+            "2021-13-01T00:00:00Z", "2021-02-29T00:00:00Z", "2021-04-31T00:00:00Z", "2021-01-01T24:00:00Z",
+            "2021-01-01T00:60:00Z", "2021-01-01T00:00:00.Z", "2021-01-01T00:00:00+05x30", "2021-01-01T00:00:00+25:00",
+        ])
+    func parseISO8601Refuses(text: String) {
+        #expect(Timestamp.parseISO8601(text) == nil)
+    }
+
+    @Test("parseAmzDate refuses days that do not exist in the month")
+    func parseAmzDateRefusesImpossibleDays() {
+        #expect(Timestamp.parseAmzDate("20210229T000000Z") == nil)
+        #expect(Timestamp.parseAmzDate("20240229T000000Z") != nil)
+        #expect(Timestamp.parseAmzDate("20210431T000000Z") == nil)
+    }
+
     @Test("parseISO8601 agrees with ISO8601DateFormatter to the millisecond")
     func parseAgainstFoundation() throws {
         let f = ISO8601DateFormatter()

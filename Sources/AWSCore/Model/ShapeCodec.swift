@@ -105,6 +105,19 @@ package struct ShapeCodec: Sendable {
     package func missingRequired(_ value: JSONValue, shape shapeName: String?) -> String? {
         guard let shapeName else { return nil }
         let shape = model.shape(shapeName)
+        if shape.type == "list", case .array(let items) = value, let element = shape.member {
+            // AWS names a list element's member `list.N.member.name`, counting from 1.
+            for (index, item) in items.enumerated() {
+                if let inner = missingRequired(item, shape: element) { return "\(index + 1).member.\(inner)" }
+            }
+            return nil
+        }
+        if shape.type == "map", case .object(let entries) = value, let valueShape = shape.value {
+            for key in entries.keys.sorted() {
+                if let inner = missingRequired(entries[key]!, shape: valueShape) { return "\(key).member.\(inner)" }
+            }
+            return nil
+        }
         guard shape.type == "structure", case .object(let members) = value else { return nil }
         for member in shape.members ?? [] {
             if member.required == true, members[member.name] == nil { return Self.lowerCamel(member.name) }

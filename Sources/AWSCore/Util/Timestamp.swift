@@ -77,6 +77,15 @@ package enum Timestamp {
         return "\(months[c.month - 1]) \(c.day), \(c.year), \(hour12):\(pad(c.minute, 2)):\(pad(c.second, 2)) \(c.hour < 12 ? "AM" : "PM")"
     }
 
+    /// The number of days in a month of the proleptic Gregorian calendar.
+    package static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
     /// Parses `YYYYMMDDTHHMMSSZ`; `nil` if malformed.
     package static func parseAmzDate(_ s: some StringProtocol) -> Int64? {
         let b = Array(s.utf8)
@@ -90,7 +99,8 @@ package enum Timestamp {
             return v
         }
         guard let y = num(0, 4), let mo = num(4, 2), let d = num(6, 2), let h = num(9, 2), let mi = num(11, 2),
-            let se = num(13, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61
+            let se = num(13, 2), (1...12).contains(mo), (1...daysIn(month: mo, year: y)).contains(d), h < 24, mi < 60,
+            se < 61
         else { return nil }
         return epoch(Civil(year: y, month: mo, day: d, hour: h, minute: mi, second: se))
     }
@@ -110,12 +120,14 @@ package enum Timestamp {
             return v
         }
         guard let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
-            let se = num(17, 2)
+            let se = num(17, 2), (1...12).contains(mo), (1...daysIn(month: mo, year: y)).contains(d), h < 24, mi < 60,
+            se < 61
         else { return nil }
         var i = 19
         var fraction = 0.0
         if i < b.count, b[i] == 46 {
             i += 1
+            guard i < b.count, b[i] >= 48, b[i] <= 57 else { return nil }
             var scale = 0.1
             while i < b.count, b[i] >= 48, b[i] <= 57 {
                 fraction += Double(b[i] - 48) * scale
@@ -127,7 +139,9 @@ package enum Timestamp {
         if i < b.count {
             if b[i] == UInt8(ascii: "Z") {
                 i += 1
-            } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2), let om = num(i + 4, 2) {
+            } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == 58,
+                let om = num(i + 4, 2), oh < 24, om < 60
+            {
                 offset = (oh * 3600 + om * 60) * (b[i] == 43 ? 1 : -1)
                 i += 6
             } else {
