@@ -48,6 +48,7 @@ package func buildApplication(
         },
         logger: logger
     )
-    app.addServices(RetentionService(events: storage, clock: clock, logger: logger))
+    app.addServices(
+        RetentionService(events: storage, clock: clock, logger: logger), CheckpointService(events: storage, logger: logger))
     return app
 }

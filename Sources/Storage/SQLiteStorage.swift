@@ -10,6 +10,8 @@ import GRDB
 package final class SQLiteStorage: EventStore, StateStore, Sendable {
     private let pool: DatabasePool
     private let committer: GroupCommit<StoredEvent>
+    /// A separate connection that only checkpoints the WAL, so that checkpoints do not run inside commits.
+    private let checkpointer: DatabaseQueue
 
     /// Opens (creating if needed) `cairn.sqlite` in `directory` and migrates it to the current schema.
     ///
@@ -19,11 +21,15 @@ package final class SQLiteStorage: EventStore, StateStore, Sendable {
         var config = Configuration()
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Checkpoints are the job of `checkpoint()`, called in the background; this bound only keeps the WAL
+            // from growing without limit should that stop.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
         }
         config.maximumReaderCount = 4
         let pool = try DatabasePool(path: directory + "/cairn.sqlite", configuration: config)
         try Self.migrator.migrate(pool)
         self.pool = pool
+        self.checkpointer = try DatabaseQueue(path: directory + "/cairn.sqlite")
         self.committer = GroupCommit { events in
             try await pool.write { db in try Self.insert(events, db) }
         }
@@ -101,6 +107,16 @@ package final class SQLiteStorage: EventStore, StateStore, Sendable {
             for r in e.lookupResources {
                 try insertResource.execute(arguments: [seq, e.accountId, e.region, management, e.eventTime, r.type, r.name])
             }
+        }
+    }
+
+    /// Copies committed WAL frames into the database file (a passive checkpoint), on a connection of its own.
+    ///
+    /// Writers keep committing meanwhile; SQLite's own automatic checkpoint would instead run inside one of the
+    /// commits and hold up every request waiting for it.
+    package func checkpoint() async throws {
+        try await checkpointer.writeWithoutTransaction { db in
+            _ = try db.checkpoint(.passive)
         }
     }
 

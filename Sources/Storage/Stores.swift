@@ -120,6 +120,8 @@ package protocol EventStore: Sendable {
     func lookup(_ query: EventQuery) async throws -> [EventRow]
     /// Removes management and data events older than the cutoff (epoch seconds); returns how many.
     func purge(before cutoff: Int64) async throws -> Int
+    /// Does the store's periodic housekeeping off the request path (SQLite: a WAL checkpoint).
+    func checkpoint() async throws
 }
 
 /// A small durable key/value store for service state (trails, temporary credentials, ...).
