@@ -59,7 +59,6 @@ package final class SQLiteStorage: EventStore, StateStore, Sendable {
                     CREATE INDEX events_by_id ON events(event_id);
                     CREATE INDEX events_by_name ON events(account, region, management, event_name, event_time, seq);
                     CREATE INDEX events_by_source ON events(account, region, management, event_source, event_time, seq);
-                    CREATE INDEX events_by_read_only ON events(account, region, management, read_only, event_time, seq);
                     CREATE INDEX events_by_username ON events(account, region, management, username, event_time, seq);
                     CREATE INDEX events_by_key ON events(account, region, management, access_key_id, event_time, seq);
                     CREATE TABLE event_resources (
