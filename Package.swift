@@ -86,11 +86,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
-            name: "AWSCoreTests", dependencies: ["AWSCore"], exclude: ["vectors/generate_sigv4_vectors.py"],
+            name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"], exclude: ["vectors/generate_sigv4_vectors.py"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceTests",

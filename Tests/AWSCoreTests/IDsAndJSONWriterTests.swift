@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import TestSupport
 import Testing
 
 /// Random identifiers.

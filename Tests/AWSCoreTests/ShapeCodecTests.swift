@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import TestSupport
 import Testing
 
 /// A small hand-written model in the generator's format, covering every shape kind the codec walks.

@@ -1,6 +1,7 @@
 import AWSCore
 import Audit
 import Foundation
+import TestSupport
 import Testing
 
 /// Fixed facts shared by the events of these tests.

@@ -1,15 +1,13 @@
-// A copy of Tests/AWSCoreTests/JSONKeys.swift: test targets cannot share sources.
-
 import Foundation
 
 /// Reads keys in document order from JSON bytes, the way Python's json module keeps them, so tests can check the
 /// order Cairn writes (Foundation's dictionaries forget it).
-enum JSONKeys {
+package enum JSONKeys {
     /// The keys of the top-level object, in order.
-    static func topLevel(_ bytes: [UInt8]) -> [String] { keys(bytes, path: []) }
+    package static func topLevel(_ bytes: [UInt8]) -> [String] { keys(bytes, path: []) }
 
     /// The keys of the object reached by following `path` (object keys) from the top level, in order.
-    static func keys(_ bytes: [UInt8], path: [String]) -> [String] {
+    package static func keys(_ bytes: [UInt8], path: [String]) -> [String] {
         var scanner = Scanner(bytes: bytes)
         return scanner.objectKeys(path: path[...]) ?? []
     }
