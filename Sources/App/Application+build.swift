@@ -49,6 +49,7 @@ package func buildApplication(
         logger: logger
     )
     app.addServices(
-        RetentionService(events: storage, clock: clock, logger: logger), CheckpointService(events: storage, logger: logger))
+        PeriodicService.retention(events: storage, clock: clock, logger: logger),
+        PeriodicService.checkpoints(events: storage, logger: logger))
     return app
 }
