@@ -16,6 +16,8 @@ struct EventHistory: Sendable {
         AWSError("InvalidLookupAttributesException", message)
     }
 
+    /// LookupEvents: management events of the caller's account and region, newest first, at most one lookup
+    /// attribute, bounded by the 90-day window, paged with a NextToken bound to the query's parameters.
     @Sendable func lookupEvents(_ call: OperationCall) async throws -> JSONValue {
         let input = call.input
         let attributes = input["LookupAttributes"]?.array ?? []

@@ -136,6 +136,7 @@ struct TrailOperations: Sendable {
         }
     }
 
+    /// CreateTrail: validates the name, uniqueness and the per-region limit, then the settings and delivery targets.
     @Sendable func createTrail(_ call: OperationCall) async throws -> JSONValue {
         let name = call.input["Name"]?.string ?? ""
         try TrailRules.checkName(name)
@@ -159,6 +160,7 @@ struct TrailOperations: Sendable {
         }
     }
 
+    /// UpdateTrail: changes only the members sent; home region only; turning a trail multi-region checks the limit.
     @Sendable func updateTrail(_ call: OperationCall) async throws -> JSONValue {
         let found = try resolve(call.input["Name"]?.string, call, mutating: true)
         return try await registry.mutate { current in
@@ -175,6 +177,7 @@ struct TrailOperations: Sendable {
         }
     }
 
+    /// DeleteTrail: removes the trail (home region only); its bucket, topic and delivered files stay.
     @Sendable func deleteTrail(_ call: OperationCall) async throws -> JSONValue {
         let trail = try resolve(call.input["Name"]?.string, call, mutating: true)
         return try await registry.mutate { _ in (.object([:]), [trail.key: nil]) }
@@ -182,11 +185,13 @@ struct TrailOperations: Sendable {
 
     // MARK: Reads
 
+    /// GetTrail: the trail by name (homed here) or ARN (shadows too).
     @Sendable func getTrail(_ call: OperationCall) async throws -> JSONValue {
         let trail = try resolve(call.input["Name"]?.string, call, mutating: false)
         return .object(["Trail": trail.describe()])
     }
 
+    /// DescribeTrails: the named trails, or all visible ones; shadows unless `includeShadowTrails` is false.
     @Sendable func describeTrails(_ call: OperationCall) async throws -> JSONValue {
         let includeShadows = call.input["includeShadowTrails"]?.bool ?? true
         let visible = registry.visible(account: call.caller.accountId, region: call.region)
@@ -209,6 +214,7 @@ struct TrailOperations: Sendable {
         return .object(["trailList": .array(result.map { $0.describe() })])
     }
 
+    /// ListTrails: ARN, name and home region of every trail visible in this region.
     @Sendable func listTrails(_ call: OperationCall) async throws -> JSONValue {
         let trails = registry.visible(account: call.caller.accountId, region: call.region)
         return .object([
@@ -218,6 +224,7 @@ struct TrailOperations: Sendable {
         ])
     }
 
+    /// GetTrailStatus: logging state and times; delivery times appear only once something was delivered.
     @Sendable func getTrailStatus(_ call: OperationCall) async throws -> JSONValue {
         let trail = try resolve(call.input["Name"]?.string, call, mutating: false, arnInMessage: true)
         var o: [String: JSONValue] = ["IsLogging": .bool(trail.isLogging)]
@@ -235,10 +242,12 @@ struct TrailOperations: Sendable {
 
     // MARK: Logging
 
+    /// StartLogging: sets `IsLogging` and `StartLoggingTime` (home region only).
     @Sendable func startLogging(_ call: OperationCall) async throws -> JSONValue {
         try await setLogging(call, on: true)
     }
 
+    /// StopLogging: clears `IsLogging` and sets `StopLoggingTime` (home region only).
     @Sendable func stopLogging(_ call: OperationCall) async throws -> JSONValue {
         try await setLogging(call, on: false)
     }
@@ -260,6 +269,7 @@ struct TrailOperations: Sendable {
 
     // MARK: Selectors
 
+    /// PutEventSelectors: replaces the trail's selectors with validated basic or advanced ones.
     @Sendable func putEventSelectors(_ call: OperationCall) async throws -> JSONValue {
         let found = try resolve(call.input["TrailName"]?.string, call, mutating: true)
         let basic = call.input["EventSelectors"]?.array
@@ -283,6 +293,7 @@ struct TrailOperations: Sendable {
         }
     }
 
+    /// GetEventSelectors: the stored selectors, or the default basic selector of an API-created trail.
     @Sendable func getEventSelectors(_ call: OperationCall) async throws -> JSONValue {
         let trail = try resolve(call.input["TrailName"]?.string, call, mutating: false)
         var out: [String: JSONValue] = ["TrailARN": .string(trail.arn)]
@@ -294,6 +305,7 @@ struct TrailOperations: Sendable {
         return .object(out)
     }
 
+    /// PutInsightSelectors: sets (or, with an empty list, clears) the Insights selectors.
     @Sendable func putInsightSelectors(_ call: OperationCall) async throws -> JSONValue {
         guard call.input["TrailName"] != nil else {
             throw AWSError("InvalidParameterCombinationException", "You must specify a trail name.")
@@ -307,6 +319,7 @@ struct TrailOperations: Sendable {
         }
     }
 
+    /// GetInsightSelectors: the Insights selectors; `InsightNotEnabledException` when there are none.
     @Sendable func getInsightSelectors(_ call: OperationCall) async throws -> JSONValue {
         let trail = try resolve(call.input["TrailName"]?.string, call, mutating: false)
         guard !trail.insightSelectors.isEmpty else {
@@ -331,6 +344,7 @@ struct TrailOperations: Sendable {
         return trail
     }
 
+    /// AddTags: adds or overwrites tags of a trail given by ARN (home region only, at most 50).
     @Sendable func addTags(_ call: OperationCall) async throws -> JSONValue {
         let found = try taggable(call.input["ResourceId"]?.string, call, mutating: true)
         return try await registry.mutate { current in
@@ -340,6 +354,7 @@ struct TrailOperations: Sendable {
         }
     }
 
+    /// RemoveTags: removes tags by key.
     @Sendable func removeTags(_ call: OperationCall) async throws -> JSONValue {
         let found = try taggable(call.input["ResourceId"]?.string, call, mutating: true)
         let keys = Set((call.input["TagsList"]?.array ?? []).compactMap { $0["Key"]?.string })
@@ -350,6 +365,7 @@ struct TrailOperations: Sendable {
         }
     }
 
+    /// ListTags: the tags of up to 20 trails given by ARN.
     @Sendable func listTags(_ call: OperationCall) async throws -> JSONValue {
         let ids = call.input["ResourceIdList"]?.array?.compactMap(\.string) ?? []
         if ids.count > 20 {
