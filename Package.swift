@@ -54,7 +54,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "AWSCore", "Audit", "Storage", hummingbird, nioCore, logging,
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -65,9 +65,17 @@ let package = Package(
         ),
         .target(name: "STSService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
         .target(
+            name: "S3Service",
+            dependencies: serviceDependencies + [
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", hummingbird, logging,
+                "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", "S3Service", hummingbird, logging,
                 serviceLifecycle, .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings

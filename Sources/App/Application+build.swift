@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 public import Hummingbird
 public import Logging
+import S3Service
 import STSService
 import Storage
 
@@ -29,8 +30,14 @@ package func buildApplication(
     }
     let vault = try await CredentialVault(directory: identities, store: storage, now: Int64(clock()))
     let cloudTrail = try await CloudTrailService(state: storage, events: storage, clock: clock)
+    let s3: S3Service
+    do {
+        s3 = try await S3Service(state: storage, index: storage, dataDirectory: config.dataDirectory, runtime: runtime, logger: logger)
+    } catch {
+        throw StartupError("data directory \(config.dataDirectory): \(error)")
+    }
     let gateway = Gateway(
-        services: [cloudTrail, STSService(vault: vault)], vault: vault, events: storage, runtime: runtime,
+        services: [cloudTrail, STSService(vault: vault)], s3: s3, vault: vault, events: storage, runtime: runtime,
         flush: {}
     )
     var app = Application(

@@ -21,10 +21,11 @@ package struct Gateway: HTTPResponder {
 
     private let jsonServices: [String: any AWSService]
     private let queryServices: [String: any AWSService]
-    private let vault: CredentialVault
-    private let events: any EventStore
+    let s3: (any S3Handler)?
+    let vault: CredentialVault
+    let events: any EventStore
     private let verifier = SigV4Verifier()
-    private let runtime: Runtime
+    let runtime: Runtime
     private let flush: @Sendable () async throws -> Void
 
     /// Creates the gateway over the hosted services.
@@ -33,9 +34,10 @@ package struct Gateway: HTTPResponder {
     ///   - services: the hosted services; JSON 1.1 services are routed by target prefix, Query services by signing name.
     ///   - runtime: the clock and id generator (injected so tests control them).
     ///   - flush: runs every due background step now, for `POST /_cairn/flush`.
+    ///   - s3: the S3 REST service, which answers every request that is neither JSON 1.1 nor Query.
     package init(
-        services: [any AWSService], vault: CredentialVault, events: any EventStore, runtime: Runtime,
-        flush: @escaping @Sendable () async throws -> Void
+        services: [any AWSService], s3: (any S3Handler)? = nil, vault: CredentialVault, events: any EventStore,
+        runtime: Runtime, flush: @escaping @Sendable () async throws -> Void
     ) {
         var json: [String: any AWSService] = [:]
         var query: [String: any AWSService] = [:]
@@ -48,6 +50,7 @@ package struct Gateway: HTTPResponder {
         }
         self.jsonServices = json
         self.queryServices = query
+        self.s3 = s3
         self.vault = vault
         self.events = events
         self.runtime = runtime
@@ -57,6 +60,7 @@ package struct Gateway: HTTPResponder {
     package func respond(to request: Request, context: Context) async throws -> Response {
         if request.uri.path.hasPrefix("/_cairn/") { return try await cairnEndpoint(request) }
         let wire = WireProtocol.detect(request)
+        if wire == .s3 { return await respondS3(to: request, context: context) }
         let requestID = runtime.uuid()
         do {
             return try await handle(request, wire: wire, requestID: requestID, context: context)
@@ -71,9 +75,6 @@ package struct Gateway: HTTPResponder {
     // MARK: The request path
 
     private func handle(_ request: Request, wire: WireProtocol, requestID: String, context: Context) async throws -> Response {
-        guard wire != .s3 else {
-            throw AWSError("NotImplemented", "A header you provided implies functionality that is not implemented", status: 501)
-        }
         let body: [UInt8]
         do {
             var buffer = try await request.body.collect(upTo: Self.maxBodySize)
@@ -84,7 +85,8 @@ package struct Gateway: HTTPResponder {
 
         // Authenticate.
         let now = runtime.now()
-        let (caller, auth) = try authenticate(request, body: body, wire: wire, now: Int64(now))
+        let (caller, auth, _) = try authenticate(
+            request, payloadHash: SigV4Verifier.payloadHash(body), wire: wire, now: Int64(now))
 
         // Route and decode.
         let service: any AWSService
@@ -183,12 +185,16 @@ package struct Gateway: HTTPResponder {
         return wire == .json ? AWSError("ValidationException", message) : AWSError("ValidationError", message)
     }
 
-    private static func sourceIP(_ context: Context) -> String {
+    static func sourceIP(_ context: Context) -> String {
         context.remoteAddress?.ipAddress ?? "127.0.0.1"
     }
 
-    /// Verifies the request's signature and returns who signed it.
-    private func authenticate(_ request: Request, body: [UInt8], wire: WireProtocol, now: Int64) throws -> (Caller, SigV4Authorization) {
+    /// Verifies the request's signature and returns who signed it, the parsed authorization and the key's secret.
+    ///
+    /// - Parameter payloadHash: the hash the signature covers: the body's SHA-256 for JSON and Query services;
+    ///   `nil` for S3, which signs the hash the client declares in `x-amz-content-sha256` (the S3 service checks the
+    ///   body against it while streaming it).
+    func authenticate(_ request: Request, payloadHash: String?, wire: WireProtocol, now: Int64) throws -> (Caller, SigV4Authorization, String) {
         var headers: [(name: String, value: String)] = [("host", request.head.authority ?? "")]
         for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
         let path = request.uri.path
@@ -201,22 +207,26 @@ package struct Gateway: HTTPResponder {
                 throw SigV4Failure.unknownAccessKey(auth.accessKeyId)
             }
             try SigV4Verifier.checkTime(auth, now: now)
-            // Only S3 signs the payload hash the client declares (it checks that hash against the body itself);
-            // every other service hashes the body it received.
-            let payloadHash =
-                auth.service == "s3"
-                ? (sigRequest.header("x-amz-content-sha256") ?? SigV4Verifier.payloadHash(body))
-                : SigV4Verifier.payloadHash(body)
-            try verifier.verify(sigRequest, auth: auth, secret: credential.secretAccessKey, payloadHash: payloadHash)
+            let signedHash: String
+            if let payloadHash {
+                signedHash = payloadHash
+            } else if let declared = sigRequest.header("x-amz-content-sha256") {
+                signedHash = declared
+            } else if auth.isPresigned {
+                signedHash = "UNSIGNED-PAYLOAD"
+            } else {
+                throw AWSError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", status: 400)
+            }
+            try verifier.verify(sigRequest, auth: auth, secret: credential.secretAccessKey, payloadHash: signedHash)
             if let token = credential.sessionToken {
                 guard auth.sessionToken == token else { throw SigV4Failure.invalidToken }
                 if let expiration = credential.expiration, expiration <= now { throw SigV4Failure.expiredToken }
             } else if auth.sessionToken != nil {
                 throw SigV4Failure.invalidToken
             }
-            return (credential.caller, auth)
+            return (credential.caller, auth, credential.secretAccessKey)
         } catch let failure as SigV4Failure {
-            throw WireRenderer.authError(failure, protocol: wire)
+            throw wire == .s3 ? WireRenderer.s3AuthError(failure) : WireRenderer.authError(failure, protocol: wire)
         }
     }
 
@@ -230,7 +240,7 @@ package struct Gateway: HTTPResponder {
         case .query:
             return WireRenderer.queryError(error, requestID: requestID, xmlns: service?.model.xmlNamespace)
         case .s3:
-            return WireRenderer.s3Error(error, requestID: requestID)
+            return WireRenderer.s3Error(error, requestID: requestID, hostID: S3RequestIDs.hostID(for: requestID))
         }
     }
 

@@ -27,6 +27,7 @@ package enum HeaderNames {
     package static let amzTarget = HTTPField.Name("X-Amz-Target")!
     package static let amznRequestId = HTTPField.Name("x-amzn-RequestId")!
     package static let amzRequestId = HTTPField.Name("x-amz-request-id")!
+    package static let amzId2 = HTTPField.Name("x-amz-id-2")!
 }
 
 /// Renders errors and outputs in each protocol's wire shape.
@@ -58,17 +59,24 @@ package enum WireRenderer {
         return response(status: error.status, contentType: "text/xml", body: Array(x.text.utf8), requestID: requestID)
     }
 
-    /// An S3 error: `<Error><Code/><Message/><RequestId/><HostId/></Error>` with `x-amz-request-id`.
-    package static func s3Error(_ error: AWSError, requestID: String) -> Response {
+    /// An S3 error: `<Error><Code/><Message/>[details]<RequestId/><HostId/></Error>` with `x-amz-request-id` and
+    /// `x-amz-id-2`. Responses to HEAD carry no body, as S3 sends them.
+    package static func s3Error(_ error: AWSError, requestID: String, hostID: String, head: Bool = false) -> Response {
+        var headers: HTTPFields = [.contentType: "application/xml"]
+        headers[HeaderNames.amzRequestId] = requestID
+        headers[HeaderNames.amzId2] = hostID
+        headers[.server] = "AmazonS3"
+        if head {
+            return Response(status: .init(code: error.status), headers: headers)
+        }
         var x = XMLWriter(declaration: true)
         x.open("Error")
         x.element("Code", error.code)
         x.element("Message", error.message)
+        for name in error.details.keys.sorted() { x.element(name, error.details[name]!) }
         x.element("RequestId", requestID)
-        x.element("HostId", requestID)
+        x.element("HostId", hostID)
         x.close("Error")
-        var headers: HTTPFields = [.contentType: "application/xml"]
-        headers[HeaderNames.amzRequestId] = requestID
         return Response(
             status: .init(code: error.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: x.text)))
     }

@@ -7,7 +7,7 @@ import GRDB
 ///
 /// Events are appended with group commit; Event history reads run concurrently with writes (WAL readers).
 /// `synchronous=FULL` makes each commit durable on disk before the caller's response is sent.
-package final class SQLiteStorage: EventStore, StateStore, Sendable {
+package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable {
     private let pool: DatabasePool
     private let committer: GroupCommit<StoredEvent>
     /// A separate connection that only checkpoints the WAL, so that checkpoints do not run inside commits.
@@ -77,6 +77,19 @@ package final class SQLiteStorage: EventStore, StateStore, Sendable {
                         key TEXT NOT NULL,
                         value BLOB NOT NULL,
                         PRIMARY KEY (namespace, key)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        m.registerMigration("v2-s3-objects") { db in
+            // TEXT compares with memcmp (BINARY collation): the UTF-8 byte order S3 lists keys in.
+            try db.execute(
+                sql: """
+                    CREATE TABLE s3_objects (
+                        bucket TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        record BLOB NOT NULL,
+                        PRIMARY KEY (bucket, key)
                     ) WITHOUT ROWID;
                     """
             )
@@ -251,5 +264,87 @@ extension StoredEvent {
         self.accessKeyId = accessKeyId
         self.lookupResources = lookupResources
         self.record = record
+    }
+}
+
+extension SQLiteStorage {
+    /// The least string above every string that starts with `prefix` (in UTF-8 byte order, which is code point
+    /// order): the prefix with its last scalar replaced by the next one. `nil` for an empty prefix.
+    static func upperBound(ofPrefix prefix: String) -> String? {
+        var scalars = Array(prefix.unicodeScalars)
+        while let last = scalars.popLast() {
+            var next = last.value + 1
+            if next == 0xD800 { next = 0xE000 }
+            if let scalar = Unicode.Scalar(next) {
+                var result = String.UnicodeScalarView()
+                result.append(contentsOf: scalars)
+                result.append(scalar)
+                return String(result)
+            }
+        }
+        return nil
+    }
+
+    package func entries(_ namespace: String, prefix: String) async throws -> [(key: String, value: [UInt8])] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT key, value FROM state WHERE namespace = ? AND key >= ? AND key < ? ORDER BY key",
+                arguments: [namespace, prefix, Self.upperBound(ofPrefix: prefix) ?? "\u{10FFFF}\u{10FFFF}"]
+            ).map { row in
+                let data: Data = row[1]
+                return (key: row[0], value: [UInt8](data))
+            }
+        }
+    }
+
+    package func object(bucket: String, key: String) async throws -> [UInt8]? {
+        try await pool.read { db in
+            let data = try Data.fetchOne(db, sql: "SELECT record FROM s3_objects WHERE bucket = ? AND key = ?", arguments: [bucket, key])
+            return data.map { [UInt8]($0) }
+        }
+    }
+
+    @discardableResult
+    package func putObject(bucket: String, key: String, record: [UInt8]) async throws -> [UInt8]? {
+        try await pool.write { db in
+            let old = try Data.fetchOne(db, sql: "SELECT record FROM s3_objects WHERE bucket = ? AND key = ?", arguments: [bucket, key])
+            try db.execute(
+                sql: "INSERT INTO s3_objects (bucket, key, record) VALUES (?, ?, ?) ON CONFLICT(bucket, key) DO UPDATE SET record = excluded.record",
+                arguments: [bucket, key, Data(record)])
+            return old.map { [UInt8]($0) }
+        }
+    }
+
+    @discardableResult
+    package func deleteObject(bucket: String, key: String) async throws -> [UInt8]? {
+        try await pool.write { db in
+            let old = try Data.fetchOne(db, sql: "SELECT record FROM s3_objects WHERE bucket = ? AND key = ?", arguments: [bucket, key])
+            if old != nil {
+                try db.execute(sql: "DELETE FROM s3_objects WHERE bucket = ? AND key = ?", arguments: [bucket, key])
+            }
+            return old.map { [UInt8]($0) }
+        }
+    }
+
+    package func listObjects(bucket: String, prefix: String, after: String?, limit: Int) async throws -> [(key: String, record: [UInt8])] {
+        try await pool.read { db in
+            // Keys compare as UTF-8 bytes, so the keys with a prefix are one contiguous range of the index.
+            var sql = "SELECT key, record FROM s3_objects WHERE bucket = ? AND key >= ?"
+            var args: StatementArguments = [bucket, prefix]
+            if let upper = Self.upperBound(ofPrefix: prefix) {
+                sql += " AND key < ?"
+                args += [upper]
+            }
+            if let after {
+                sql += " AND key > ?"
+                args += [after]
+            }
+            sql += " ORDER BY key LIMIT ?"
+            args += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: args).map { row in
+                let data: Data = row[1]
+                return (key: row[0], record: [UInt8](data))
+            }
+        }
     }
 }

@@ -134,4 +134,23 @@ package protocol StateStore: Sendable {
     func delete(_ namespace: String, _ key: String) async throws
     /// Every key and value of a namespace, in key order.
     func all(_ namespace: String) async throws -> [(key: String, value: [UInt8])]
+    /// The keys and values of a namespace whose keys start with `prefix`, in key order.
+    func entries(_ namespace: String, prefix: String) async throws -> [(key: String, value: [UInt8])]
+}
+
+/// The metadata index of S3 objects: one record per bucket and key, listed in the byte order of keys.
+///
+/// The object bytes live elsewhere (files in the data directory); a record says where, and what S3 returns about
+/// the object. Records are opaque to the store.
+package protocol ObjectIndex: Sendable {
+    /// The record of one object, or `nil`.
+    func object(bucket: String, key: String) async throws -> [UInt8]?
+    /// Stores or replaces an object's record durably; returns the record it replaced.
+    @discardableResult
+    func putObject(bucket: String, key: String, record: [UInt8]) async throws -> [UInt8]?
+    /// Removes an object's record; returns it, or `nil` when there was none.
+    @discardableResult
+    func deleteObject(bucket: String, key: String) async throws -> [UInt8]?
+    /// Up to `limit` objects of a bucket whose keys start with `prefix` and sort after `after` (byte order).
+    func listObjects(bucket: String, prefix: String, after: String?, limit: Int) async throws -> [(key: String, record: [UInt8])]
 }

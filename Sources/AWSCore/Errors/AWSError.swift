@@ -13,13 +13,16 @@ package struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
     package var status: Int
     /// Whether the client (`Sender`) or the service (`Receiver`) is at fault; used by the Query error envelope.
     package var isSenderFault: Bool
+    /// Extra elements of S3's `Error` document (`BucketName`, `Key`, `Condition`, ...), written in name order.
+    package var details: [String: String]
 
     /// Creates an error with the given code, message and status (400 by default).
-    package init(_ code: String, _ message: String, status: Int = 400) {
+    package init(_ code: String, _ message: String, status: Int = 400, details: [String: String] = [:]) {
         self.code = code
         self.message = message
         self.status = status
         self.isSenderFault = status < 500
+        self.details = details
     }
 
     package var description: String { "\(code): \(message)" }

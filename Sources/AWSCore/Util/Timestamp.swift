@@ -5,6 +5,34 @@ package enum Timestamp {
     /// The civil date and time of an instant.
     package struct Civil: Sendable, Equatable {
         package var year, month, day, hour, minute, second: Int
+
+        /// Creates a civil date and time.
+        package init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+            (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
+        }
+    }
+
+    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `Wed, 12 Oct 2009 17:50:00 GMT`: the HTTP date of `Last-Modified`, `Date` and `Expires` headers (RFC 7231).
+    package static func httpDate(_ epochSeconds: Int64) -> String {
+        let c = civil(epochSeconds)
+        let days = epochSeconds >= 0 ? epochSeconds / 86400 : (epochSeconds - 86399) / 86400
+        let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][Int(((days % 7) + 7) % 7)]
+        return "\(weekday), \(pad(c.day, 2)) \(monthNames[c.month - 1]) \(pad(c.year, 4)) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)) GMT"
+    }
+
+    /// Parses an HTTP date (`Wed, 12 Oct 2009 17:50:00 GMT`); `nil` if it is not one.
+    package static func parseHTTPDate(_ s: some StringProtocol) -> Int64? {
+        let parts = s.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]),
+            let month = monthNames.firstIndex(of: String(parts[2]))
+        else { return nil }
+        let hms = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard hms.count == 3, (1...daysIn(month: month + 1, year: year)).contains(day), hms[0] < 24, hms[1] < 60, hms[2] < 61 else {
+            return nil
+        }
+        return epoch(Civil(year: year, month: month + 1, day: day, hour: hms[0], minute: hms[1], second: hms[2]))
     }
 
     /// Splits epoch seconds into a UTC civil date (Howard Hinnant's days-from-civil inverse).

@@ -21,6 +21,27 @@ package struct XMLWriter: Sendable {
         text += ">"
     }
 
+    /// Opens an element with attributes (names verbatim, values escaped).
+    package mutating func open(_ name: String, attributes: [(String, String)]) {
+        text += "<"
+        text += name
+        for (key, value) in attributes {
+            text += " "
+            text += key
+            text += "=\""
+            text += Self.escape(value)
+            text += "\""
+        }
+        text += ">"
+    }
+
+    /// Writes an empty element `<name xmlns="..."/>`.
+    package mutating func empty(_ name: String, xmlns: String? = nil) {
+        open(name, xmlns: xmlns)
+        text.removeLast()
+        text += "/>"
+    }
+
     /// Closes an element.
     package mutating func close(_ name: String) {
         text += "</"

@@ -1,0 +1,132 @@
+import AWSCore
+import Audit
+import Crypto
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Storage
+
+extension Gateway {
+    /// The S3 request path: authenticate from headers, hand the streamed request to the S3 service, record the
+    /// call (durably) and respond with S3's request id headers.
+    func respondS3(to request: Request, context: Context) async -> Response {
+        let requestID = S3RequestIDs.requestID(from: runtime.uuid())
+        let hostID = S3RequestIDs.hostID(for: requestID)
+        let isHead = request.method == .head
+        do {
+            var response = try await handleS3(request, requestID: requestID, hostID: hostID, context: context)
+            response.headers[HeaderNames.amzRequestId] = requestID
+            response.headers[HeaderNames.amzId2] = hostID
+            response.headers[.server] = "AmazonS3"
+            return response
+        } catch let error as AWSError {
+            return WireRenderer.s3Error(error, requestID: requestID, hostID: hostID, head: isHead)
+        } catch {
+            context.logger.error("S3 request failed", metadata: ["aws.request.id": "\(requestID)", "error": "\(String(reflecting: error))"])
+            return WireRenderer.s3Error(
+                AWSError("InternalError", "We encountered an internal error. Please try again.", status: 500), requestID: requestID,
+                hostID: hostID, head: isHead)
+        }
+    }
+
+    private func handleS3(_ request: Request, requestID: String, hostID: String, context: Context) async throws -> Response {
+        let now = Int64(runtime.now())
+        let (caller, auth, secret) = try authenticate(request, payloadHash: nil, wire: .s3, now: now)
+        guard auth.service == "s3" else {
+            throw AWSError(
+                "AuthorizationHeaderMalformed",
+                "The authorization header is malformed; incorrect service \"\(auth.service)\". This endpoint belongs to \"s3\".")
+        }
+        guard let s3 else {
+            throw AWSError("NotImplemented", "A header you provided implies functionality that is not implemented", status: 501)
+        }
+        let host = request.head.authority ?? ""
+        let (bucket, key) = try Self.s3Target(host: host, rawPath: request.uri.path)
+        var query: [(name: String, value: String)] = []
+        if let raw = request.uri.query {
+            for (name, value) in FormEncoding.rawPairs(Substring(raw)) {
+                guard let n = FormEncoding.percentDecode(name, plusIsSpace: true),
+                    let v = FormEncoding.percentDecode(value, plusIsSpace: true)
+                else { throw AWSError("InvalidArgument", "Invalid query string", status: 400) }
+                if auth.isPresigned, n.hasPrefix("X-Amz-") { continue }
+                query.append((n, v))
+            }
+        }
+        let signingKey = SigV4Verifier.deriveSigningKey(secret: secret, date: auth.scopeDate, region: auth.region, service: auth.service)
+        let s3Request = S3Request(
+            method: request.method, bucket: bucket, key: key, query: query, headers: request.headers, host: host,
+            body: request.body, caller: caller, auth: auth, signingKey: signingKey, requestID: requestID, now: now)
+        let outcome = await s3.handle(s3Request)
+
+        if let eventName = outcome.eventName {
+            let event = Auditor.s3Event(
+                eventName: eventName, outcome: outcome, caller: caller, auth: auth, now: now, requestID: requestID, hostID: hostID,
+                sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: runtime.uuid())
+            try await events.append([StoredEvent(event)])
+        }
+        return try outcome.response.get()
+    }
+
+    /// The bucket and key a request addresses: virtual-hosted (`bucket.localhost[:port]`) or path-style
+    /// (`/bucket/key`). Both are percent-decoded; `+` in a path is a plus sign, not a space.
+    static func s3Target(host: String, rawPath: String) throws -> (bucket: String?, key: String?) {
+        var hostName = Substring(host)
+        if hostName.hasPrefix("[") {
+            hostName = ""  // an IPv6 literal names no bucket
+        } else if let colon = hostName.lastIndex(of: ":") {
+            hostName = hostName[..<colon]
+        }
+        let path = rawPath.isEmpty ? "/" : rawPath
+        guard let decoded = FormEncoding.percentDecode(Substring(path), plusIsSpace: false) else {
+            throw AWSError("InvalidURI", "Couldn't parse the specified URI.", status: 400)
+        }
+        var rest = Substring(decoded)
+        if rest.hasPrefix("/") { rest = rest.dropFirst() }
+        if hostName.lowercased().hasSuffix(".localhost") {
+            let bucket = hostName.dropLast(".localhost".count)
+            if !bucket.isEmpty, bucket != "s3" {
+                return (String(bucket), rest.isEmpty ? nil : String(rest))
+            }
+        }
+        guard !rest.isEmpty else { return (nil, nil) }
+        guard let slash = rest.firstIndex(of: "/") else { return (String(rest), nil) }
+        let key = rest[rest.index(after: slash)...]
+        return (String(rest[..<slash]), key.isEmpty ? nil : String(key))
+    }
+}
+
+extension Auditor {
+    /// Builds the event of an S3 call from the S3 service's outcome and the request's facts.
+    ///
+    /// S3 events carry `additionalEventData` (signature version, bytes in and out, authentication method and the
+    /// `x-amz-id-2` host id) and S3's 16-character `requestID`; no `CipherSuite` or `tlsDetails` is written because
+    /// Cairn is reached over plain HTTP.
+    static func s3Event(
+        eventName: String, outcome: S3Outcome, caller: Caller, auth: SigV4Authorization, now: Int64, requestID: String,
+        hostID: String, sourceIP: String, userAgent: String?, eventID: String
+    ) -> CloudTrailEvent {
+        var extra = JSONWriter(capacity: 192)
+        extra.beginObject()
+        extra.field("SignatureVersion", "SigV4")
+        extra.key("bytesTransferredIn")
+        extra.integer(outcome.bytesIn)
+        extra.field("AuthenticationMethod", auth.isPresigned ? "QueryString" : "AuthHeader")
+        extra.field("x-amz-id-2", hostID)
+        extra.key("bytesTransferredOut")
+        extra.integer(outcome.bytesOut)
+        extra.endObject()
+        let failure: AWSError? =
+            switch outcome.response {
+            case .success: nil
+            case .failure(let error): error
+            }
+        return CloudTrailEvent(
+            caller: caller, eventTime: now, eventSource: "s3.amazonaws.com", eventName: eventName, awsRegion: auth.region,
+            sourceIPAddress: sourceIP, userAgent: userAgent, errorCode: failure?.code, errorMessage: failure?.message,
+            requestParameters: outcome.requestParameters, responseElements: failure == nil ? outcome.responseElements : nil,
+            additionalEventData: extra.bytes, requestID: requestID, eventID: eventID, readOnly: outcome.readOnly,
+            resources: outcome.resources, category: outcome.category, recipientAccountId: caller.accountId,
+            lookupResources: outcome.lookupResources)
+    }
+}

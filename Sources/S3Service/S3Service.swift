@@ -1,0 +1,237 @@
+package import AWSCore
+import Audit
+import Foundation
+package import Gateway
+import HTTPTypes
+import Hummingbird
+package import Logging
+import NIOCore
+package import Storage
+
+/// Amazon S3 on Cairn's endpoint: buckets with their configuration, objects stored as files, multipart uploads.
+///
+/// Every request reaches ``handle(_:)`` already authenticated; the outcome carries the response and how CloudTrail
+/// records the call (S3's own `requestParameters` conventions, `resources`, data or management category).
+package final class S3Service: S3Handler {
+    let buckets: BucketRegistry
+    let index: any ObjectIndex
+    let files: ObjectFiles
+    let uploads: UploadStore
+    let logger: Logger
+    let runtime: Runtime
+
+    /// Opens the service over the stores and the data directory (objects live in `<dataDirectory>/s3`).
+    package init(state: any StateStore, index: any ObjectIndex, dataDirectory: String, runtime: Runtime, logger: Logger)
+        async throws
+    {
+        self.buckets = try await BucketRegistry(store: state)
+        self.index = index
+        self.files = try ObjectFiles(dataDirectory: dataDirectory, newID: runtime.uuid)
+        self.uploads = UploadStore(store: state)
+        self.runtime = runtime
+        self.logger = logger
+    }
+
+    package func handle(_ request: S3Request) async -> S3Outcome {
+        let operation: S3Operation
+        do {
+            operation = try S3Operation.route(request)
+        } catch {
+            return S3Outcome(
+                eventName: nil, category: .management, readOnly: true, requestParameters: nil, resources: nil,
+                response: .failure(error))
+        }
+        var call = S3Call(request: request, operation: operation)
+        let response: Result<Response, AWSError>
+        do {
+            response = .success(try await run(operation, &call))
+        } catch let error as AWSError {
+            response = .failure(error)
+        } catch {
+            logger.error(
+                "S3 operation failed",
+                metadata: ["aws.request.id": "\(request.requestID)", "aws.operation": "\(operation.rawValue)", "error": "\(String(reflecting: error))"])
+            response = .failure(AWSError("InternalError", "We encountered an internal error. Please try again.", status: 500))
+        }
+        return S3Outcome(
+            eventName: operation.eventName, category: operation.category, readOnly: operation.readOnly,
+            requestParameters: call.requestParameters(), responseElements: call.responseElements,
+            resources: call.resources(owner: request.bucket.flatMap { buckets.bucket($0)?.owner } ?? call.bucketOwner),
+            lookupResources: request.bucket.map { [LookupResource(type: "AWS::S3::Bucket", name: $0)] } ?? [],
+            bytesIn: call.bytesIn, bytesOut: call.bytesOut, response: response)
+    }
+
+    private func run(_ operation: S3Operation, _ call: inout S3Call) async throws -> Response {
+        switch operation {
+        case .listBuckets: return try await listBuckets(&call)
+        case .createBucket: return try await createBucket(&call)
+        case .headBucket: return try await headBucket(&call)
+        case .deleteBucket: return try await deleteBucket(&call)
+        case .getBucketLocation: return try await getBucketLocation(&call)
+        case .getBucketPolicy: return try await getBucketPolicy(&call)
+        case .putBucketPolicy: return try await putBucketPolicy(&call)
+        case .deleteBucketPolicy: return try await deleteBucketPolicy(&call)
+        case .getBucketTagging: return try await getBucketTagging(&call)
+        case .putBucketTagging: return try await putBucketTagging(&call)
+        case .deleteBucketTagging: return try await deleteBucketTagging(&call)
+        case .getBucketVersioning: return try await getBucketVersioning(&call)
+        case .putBucketVersioning: return try await putBucketVersioning(&call)
+        case .getBucketEncryption: return try await getBucketEncryption(&call)
+        case .putBucketEncryption: return try await putBucketEncryption(&call)
+        case .deleteBucketEncryption: return try await deleteBucketEncryption(&call)
+        case .getBucketAcl: return try await getBucketAcl(&call)
+        case .listObjects: return try await listObjects(&call, v2: false)
+        case .listObjectsV2: return try await listObjects(&call, v2: true)
+        case .listMultipartUploads: return try await listMultipartUploads(&call)
+        case .deleteObjects: return try await deleteObjects(&call)
+        case .putObject: return try await putObject(&call)
+        case .copyObject: return try await copyObject(&call)
+        case .getObject: return try await getObject(&call, head: false)
+        case .headObject: return try await getObject(&call, head: true)
+        case .deleteObject: return try await deleteObject(&call)
+        case .createMultipartUpload: return try await createMultipartUpload(&call)
+        case .uploadPart: return try await uploadPart(&call)
+        case .uploadPartCopy: return try await uploadPartCopy(&call)
+        case .completeMultipartUpload: return try await completeMultipartUpload(&call)
+        case .abortMultipartUpload: return try await abortMultipartUpload(&call)
+        case .listParts: return try await listParts(&call)
+        }
+    }
+
+    // MARK: Shared steps
+
+    /// The bucket a request names, checked for existence and for the caller's access.
+    ///
+    /// The owner's account may do anything (identity policies are not modelled); another account needs the bucket
+    /// policy to allow the action, else `AccessDenied`, as S3 answers.
+    func bucket(_ call: inout S3Call, action: String, resource: String? = nil) throws(AWSError) -> Bucket {
+        let name = call.request.bucket ?? ""
+        guard let bucket = buckets.bucket(name) else { throw S3Errors.noSuchBucket(name) }
+        call.bucketOwner = bucket.owner
+        let caller = call.request.caller
+        guard bucket.owner != caller.accountId else { return bucket }
+        let request = PolicyDocument.Request(
+            awsPrincipal: caller.arn, awsAccount: caller.accountId, action: action, resource: resource ?? bucket.arn,
+            context: ["aws:SourceAccount": caller.accountId])
+        guard let policy = bucket.policy, let document = try? PolicyDocument(json: policy), document.allows(request) else {
+            throw S3Errors.accessDenied
+        }
+        return bucket
+    }
+
+    /// Reads a small request body (an XML configuration or a policy) through the payload checks.
+    func smallBody(_ call: inout S3Call, limit: Int = 1 << 20) async throws -> [UInt8] {
+        var reader = try PayloadReader(call.request)
+        var bytes: [UInt8] = []
+        for try await buffer in call.request.body {
+            call.bytesIn += buffer.readableBytes
+            guard call.bytesIn <= limit * 2 else {
+                throw AWSError("MaxMessageLengthExceeded", "Your request was too big.", status: 400)
+            }
+            let decoded = try reader.feed(buffer)
+            bytes += decoded.readableBytesView
+            guard bytes.count <= limit else {
+                throw AWSError("MaxMessageLengthExceeded", "Your request was too big.", status: 400)
+            }
+        }
+        _ = try reader.finish()
+        return bytes
+    }
+
+    /// Parses a small XML body and remembers it for the event's `requestParameters`.
+    func xmlBody(_ call: inout S3Call) async throws -> XMLNode {
+        let bytes = try await smallBody(&call)
+        guard !bytes.isEmpty else { throw S3XML.malformed }
+        let node = try S3XML.parse(bytes)
+        var w = JSONWriter(capacity: 256)
+        w.beginObject()
+        S3XML.writeCloudTrail(node, to: &w)
+        w.endObject()
+        call.bodyParameters = Array(w.bytes.dropFirst().dropLast())
+        return node
+    }
+
+    /// A 200 response with an XML document (`<?xml ...?>` declaration, S3's namespace on the root).
+    static func xml(_ status: HTTPResponse.Status = .ok, _ build: (inout XMLWriter) -> Void) -> Response {
+        var x = XMLWriter(declaration: true)
+        build(&x)
+        return Response(
+            status: status, headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: x.text)))
+    }
+
+    /// An empty response with the given status.
+    static func empty(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        if status != .noContent, headers[.contentLength] == nil { headers[.contentLength] = "0" }
+        return Response(status: status, headers: headers)
+    }
+}
+
+/// One S3 call in progress: the request and what its CloudTrail event will say.
+struct S3Call {
+    let request: S3Request
+    let operation: S3Operation
+    /// The request body as CloudTrail renders it (`"Name":{...}` fields), for `requestParameters`.
+    var bodyParameters: [UInt8]?
+    /// Extra `requestParameters` fields from headers (`x-amz-acl`, `x-amz-copy-source`, ...), in order.
+    var headerParameters: [(String, String)] = []
+    /// The event's `responseElements`.
+    var responseElements: [UInt8]?
+    /// Bytes received and sent.
+    var bytesIn = 0
+    var bytesOut = 0
+    /// The bucket owner, once known.
+    var bucketOwner: String?
+
+    init(request: S3Request, operation: S3Operation) {
+        self.request = request
+        self.operation = operation
+        for name in ["x-amz-acl", "x-amz-server-side-encryption", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class"] {
+            if let value = request.header(name) { headerParameters.append((name, value)) }
+        }
+    }
+
+    /// S3's `requestParameters`: the body, `bucketName`, `Host`, selected headers, the query parameters and `key`.
+    func requestParameters() -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.beginObject()
+        if let bodyParameters {
+            w.raw(bodyParameters)
+        }
+        if let bucket = request.bucket { w.field("bucketName", bucket) }
+        w.field("Host", request.host)
+        for (name, value) in headerParameters { w.field(name, value) }
+        for (name, value) in request.query { w.field(name, value) }
+        if let key = request.key { w.field("key", key) }
+        w.endObject()
+        return w.bytes
+    }
+
+    /// The record's `resources`: the object (for object-level calls) and the bucket.
+    func resources(owner: String?) -> [EventResource]? {
+        guard let bucket = request.bucket else { return nil }
+        var out: [EventResource] = []
+        if operation.isObjectLevel, let key = request.key {
+            out.append(EventResource(type: "AWS::S3::Object", arn: "arn:aws:s3:::\(bucket)/\(key)", accountId: nil))
+        }
+        out.append(EventResource(type: "AWS::S3::Bucket", arn: "arn:aws:s3:::\(bucket)", accountId: owner))
+        return out
+    }
+}
+
+/// S3's common errors, worded as S3 words them.
+enum S3Errors {
+    static func noSuchBucket(_ name: String) -> AWSError {
+        AWSError("NoSuchBucket", "The specified bucket does not exist", status: 404, details: ["BucketName": name])
+    }
+
+    static func noSuchKey(_ key: String) -> AWSError {
+        AWSError("NoSuchKey", "The specified key does not exist.", status: 404, details: ["Key": key])
+    }
+
+    static let accessDenied = AWSError("AccessDenied", "Access Denied", status: 403)
+
+    static func invalidArgument(_ message: String, name: String, value: String) -> AWSError {
+        AWSError("InvalidArgument", message, details: ["ArgumentName": name, "ArgumentValue": value])
+    }
+}
