@@ -29,13 +29,14 @@ package func buildApplication(
         throw StartupError("data directory \(config.dataDirectory): \(error)")
     }
     let vault = try await CredentialVault(directory: identities, store: storage, now: Int64(clock()))
-    let cloudTrail = try await CloudTrailService(state: storage, events: storage, clock: clock)
     let s3: S3Service
     do {
         s3 = try await S3Service(state: storage, index: storage, dataDirectory: config.dataDirectory, runtime: runtime, logger: logger)
     } catch {
         throw StartupError("data directory \(config.dataDirectory): \(error)")
     }
+    let targets = DeliveryTargets(s3: s3, checkPolicies: config.resourcePolicyChecks == .strict)
+    let cloudTrail = try await CloudTrailService(state: storage, events: storage, targets: targets, clock: clock)
     let gateway = Gateway(
         services: [cloudTrail, STSService(vault: vault)], s3: s3, vault: vault, events: storage, runtime: runtime,
         flush: {}

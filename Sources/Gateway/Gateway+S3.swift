@@ -32,7 +32,11 @@ extension Gateway {
 
     private func handleS3(_ request: Request, requestID: String, hostID: String, context: Context) async throws -> Response {
         let now = Int64(runtime.now())
-        let (caller, auth, secret) = try authenticate(request, payloadHash: nil, wire: .s3, now: now)
+        let host = request.head.authority ?? ""
+        let (bucket, key) = try Self.s3Target(host: host, rawPath: request.uri.path)
+        let (caller, auth, secret) =
+            try authenticateSigV2(request, bucket: bucket, now: now)
+            ?? authenticate(request, payloadHash: nil, wire: .s3, now: now)
         guard auth.service == "s3" else {
             throw AWSError(
                 "AuthorizationHeaderMalformed",
@@ -41,15 +45,15 @@ extension Gateway {
         guard let s3 else {
             throw AWSError("NotImplemented", "A header you provided implies functionality that is not implemented", status: 501)
         }
-        let host = request.head.authority ?? ""
-        let (bucket, key) = try Self.s3Target(host: host, rawPath: request.uri.path)
         var query: [(name: String, value: String)] = []
         if let raw = request.uri.query {
             for (name, value) in FormEncoding.rawPairs(Substring(raw)) {
                 guard let n = FormEncoding.percentDecode(name, plusIsSpace: true),
                     let v = FormEncoding.percentDecode(value, plusIsSpace: true)
                 else { throw AWSError("InvalidArgument", "Invalid query string", status: 400) }
-                if auth.isPresigned, n.hasPrefix("X-Amz-") { continue }
+                if auth.isPresigned, n.hasPrefix("X-Amz-") || (auth.scopeDate.isEmpty && ["AWSAccessKeyId", "Signature", "Expires"].contains(n)) {
+                    continue
+                }
                 query.append((n, v))
             }
         }
@@ -66,6 +70,47 @@ extension Gateway {
             try await events.append([StoredEvent(event)])
         }
         return try outcome.response.get()
+    }
+
+    /// Verifies S3's legacy SigV2 query authentication, when the request uses it (`nil` otherwise).
+    ///
+    /// The returned authorization has an empty scope date (SigV2 has no credential scope) and the expiry as its
+    /// presign lifetime; the region is `us-east-1`, where such URLs are signed.
+    private func authenticateSigV2(_ request: Request, bucket: String?, now: Int64) throws -> (Caller, SigV4Authorization, String)? {
+        guard let rawQuery = request.uri.query, rawQuery.contains("AWSAccessKeyId="), rawQuery.contains("Signature=") else {
+            return nil
+        }
+        var params: [String: String] = [:]
+        for (name, value) in FormEncoding.rawPairs(Substring(rawQuery)) {
+            params[String(name)] = FormEncoding.percentDecode(value, plusIsSpace: false)
+        }
+        guard let keyID = params["AWSAccessKeyId"], let signature = params["Signature"], let expiresText = params["Expires"],
+            let expires = Int64(expiresText)
+        else {
+            throw AWSError("AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters", status: 403)
+        }
+        guard let credential = vault.credential(for: keyID) else { throw WireRenderer.s3AuthError(.unknownAccessKey(keyID)) }
+        guard expires >= now else { throw AWSError("AccessDenied", "Request has expired", status: 403, details: ["Expires": Timestamp.iso8601(expires)]) }
+        var headers: [(name: String, value: String)] = []
+        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+        let host = (request.head.authority ?? "").split(separator: ":").first.map(String.init) ?? ""
+        var path = request.uri.path.isEmpty ? "/" : request.uri.path
+        if let bucket, host.lowercased().hasSuffix(".localhost") { path = "/" + bucket + path }
+        let toSign = S3SigV2.stringToSign(
+            method: request.method.rawValue, resourcePath: path, query: rawQuery, headers: headers, expires: expiresText)
+        guard S3SigV2.signature(toSign, secret: credential.secretAccessKey) == signature else {
+            throw WireRenderer.s3AuthError(.signatureMismatch(canonicalRequest: "", stringToSign: toSign))
+        }
+        if let token = credential.sessionToken {
+            guard params["x-amz-security-token"] == token || request.headers[.init("x-amz-security-token")!] == token else {
+                throw WireRenderer.s3AuthError(.invalidToken)
+            }
+        }
+        let auth = SigV4Authorization(
+            accessKeyId: keyID, scopeDate: "", region: "us-east-1", service: "s3", signedHeaders: [], signature: signature,
+            amzDate: Timestamp.amzDate(now), requestTime: now, sessionToken: params["x-amz-security-token"],
+            presignExpires: Int(max(0, expires - now)))
+        return (credential.caller, auth, credential.secretAccessKey)
     }
 
     /// The bucket and key a request addresses: virtual-hosted (`bucket.localhost[:port]`) or path-style
@@ -108,7 +153,7 @@ extension Auditor {
     ) -> CloudTrailEvent {
         var extra = JSONWriter(capacity: 192)
         extra.beginObject()
-        extra.field("SignatureVersion", "SigV4")
+        extra.field("SignatureVersion", auth.scopeDate.isEmpty ? "SigV2" : "SigV4")
         extra.key("bytesTransferredIn")
         extra.integer(outcome.bytesIn)
         extra.field("AuthenticationMethod", auth.isPresigned ? "QueryString" : "AuthHeader")

@@ -161,7 +161,7 @@ extension S3Service {
         let body = try await smallBody(&call, limit: 20 * 1024)
         let text = String(decoding: body, as: UTF8.self)
         if let compact = JSONMinifier.minify(body) {
-            call.bodyParameters = Array("\"bucketPolicy\":".utf8) + compact
+            call.bodyParameters = ("bucketPolicy", compact)
         }
         try BucketPolicyRules.validate(text, bucket: bucket.name)
         try await buckets.mutate(bucket.name) { current in

@@ -175,6 +175,11 @@ extension S3Service {
     func getObject(_ call: inout S3Call, head: Bool) async throws -> Response {
         let r = call.request
         let key = r.key ?? ""
+        if buckets.bucket(r.bucket ?? "") == nil, let template = PolicyTemplates.object(bucket: r.bucket ?? "", key: key) {
+            call.bytesOut = head ? 0 : template.utf8.count
+            let headers: HTTPFields = [.contentType: "application/json", .contentLength: String(template.utf8.count), .eTag: "\"\(Hex.encode(Array(Insecure.MD5.hash(data: Array(template.utf8)))))\""]
+            return head ? Response(status: .ok, headers: headers) : Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: template)))
+        }
         let bucket = try bucket(&call, action: "s3:GetObject", resource: Self.objectARN(r.bucket ?? "", key))
         let object = try await object(bucket.name, key)
 

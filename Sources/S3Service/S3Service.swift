@@ -144,10 +144,8 @@ package final class S3Service: S3Handler {
         guard !bytes.isEmpty else { throw S3XML.malformed }
         let node = try S3XML.parse(bytes)
         var w = JSONWriter(capacity: 256)
-        w.beginObject()
-        S3XML.writeCloudTrail(node, to: &w)
-        w.endObject()
-        call.bodyParameters = Array(w.bytes.dropFirst().dropLast())
+        S3XML.writeValue(node, to: &w)
+        call.bodyParameters = (node.name, w.bytes)
         return node
     }
 
@@ -171,8 +169,8 @@ package final class S3Service: S3Handler {
 struct S3Call {
     let request: S3Request
     let operation: S3Operation
-    /// The request body as CloudTrail renders it (`"Name":{...}` fields), for `requestParameters`.
-    var bodyParameters: [UInt8]?
+    /// The request body as CloudTrail renders it in `requestParameters`: the member name and its JSON value.
+    var bodyParameters: (name: String, json: [UInt8])?
     /// Extra `requestParameters` fields from headers (`x-amz-acl`, `x-amz-copy-source`, ...), in order.
     var headerParameters: [(String, String)] = []
     /// The event's `responseElements`.
@@ -196,7 +194,8 @@ struct S3Call {
         var w = JSONWriter(capacity: 256)
         w.beginObject()
         if let bodyParameters {
-            w.raw(bodyParameters)
+            w.key(bodyParameters.name)
+            w.raw(bodyParameters.json)
         }
         if let bucket = request.bucket { w.field("bucketName", bucket) }
         w.field("Host", request.host)
@@ -233,5 +232,24 @@ enum S3Errors {
 
     static func invalidArgument(_ message: String, name: String, value: String) -> AWSError {
         AWSError("InvalidArgument", message, details: ["ArgumentName": name, "ArgumentValue": value])
+    }
+}
+
+/// What another service (CloudTrail, AWS Config) needs to know about a bucket it delivers into.
+package struct BucketFacts: Sendable {
+    /// The bucket name.
+    package var name: String
+    /// The owning account.
+    package var owner: String
+    /// The bucket's region.
+    package var region: String
+    /// The bucket policy, verbatim.
+    package var policy: String?
+}
+
+extension S3Service {
+    /// The facts of a bucket, or `nil` when it does not exist.
+    package func bucketFacts(_ name: String) -> BucketFacts? {
+        buckets.bucket(name).map { BucketFacts(name: $0.name, owner: $0.owner, region: $0.region, policy: $0.policy) }
     }
 }

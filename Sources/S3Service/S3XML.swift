@@ -41,14 +41,9 @@ enum S3XML {
         return root
     }
 
-    /// Writes an element as CloudTrail renders S3 bodies: `{"Name": {children..., "xmlns": "..."}}` for the root;
-    /// leaves become strings; repeated children become arrays.
-    static func writeCloudTrail(_ node: XMLNode, to w: inout JSONWriter) {
-        w.key(node.name)
-        writeValue(node, to: &w)
-    }
-
-    private static func writeValue(_ node: XMLNode, to w: inout JSONWriter) {
+    /// Writes an element's value as CloudTrail renders S3 bodies (the root goes under its element name):
+    /// `{children..., "xmlns": "..."}`; leaves become strings; repeated children become arrays.
+    static func writeValue(_ node: XMLNode, to w: inout JSONWriter) {
         if node.children.isEmpty && node.xmlns == nil {
             w.string(node.text)
             return

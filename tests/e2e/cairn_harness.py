@@ -442,7 +442,7 @@ def capture_user_agent(client) -> list[str]:
 
 
 def ensure_bucket(server: "CairnServer", creds: Creds, bucket: str, region: str = "us-east-1") -> None:
-    """Creates the S3 bucket a trail points at, when Cairn already serves S3 (otherwise there is nothing to create)."""
+    """Creates the S3 bucket a trail points at, with a policy that lets CloudTrail deliver to any prefix in it."""
     from botocore.exceptions import ClientError
 
     s3 = server.client("s3", creds, region=region, s3={"addressing_style": "path"})
@@ -451,8 +451,26 @@ def ensure_bucket(server: "CairnServer", creds: Creds, bucket: str, region: str 
             s3.create_bucket(Bucket=bucket)
         else:
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    except ClientError:
-        pass
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "BucketAlreadyExists":
+            return  # another account's bucket: its owner set the policy
+        if e.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(cloudtrail_bucket_policy(bucket, "*")))
+
+
+def cloudtrail_bucket_policy(bucket: str, objects: str) -> dict:
+    """The bucket policy CloudTrail's documentation gives, for log files under `arn:aws:s3:::<bucket>/<objects>`."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+            {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{objects}",
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+        ],
+    }
 
 
 def strip_meta(response: dict) -> dict:

@@ -23,7 +23,7 @@ def history(server, ids):
     """Bob's calls, in order, spread over three distinct seconds; plus calls by root, alice and a 60-call burst."""
     sts = server.client("sts", ids.a_bob)
     ct = server.client("cloudtrail", ids.a_bob)
-    ensure_bucket(server, ids.a_bob, "lookup-bucket")
+    ensure_bucket(server, ids.b_root, "lookup-bucket")  # another account's bucket keeps bob's history to his own calls
     calls: list[tuple[str, str]] = []
 
     wait_next_second()

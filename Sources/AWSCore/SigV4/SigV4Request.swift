@@ -72,6 +72,23 @@ package struct SigV4Authorization: Sendable, Equatable {
     /// For presigned requests, `X-Amz-Expires` in seconds; `nil` for header authentication.
     package var presignExpires: Int?
 
+    /// Creates authorization data.
+    package init(
+        accessKeyId: String, scopeDate: String, region: String, service: String, signedHeaders: [String], signature: String,
+        amzDate: String, requestTime: Int64, sessionToken: String?, presignExpires: Int?
+    ) {
+        self.accessKeyId = accessKeyId
+        self.scopeDate = scopeDate
+        self.region = region
+        self.service = service
+        self.signedHeaders = signedHeaders
+        self.signature = signature
+        self.amzDate = amzDate
+        self.requestTime = requestTime
+        self.sessionToken = sessionToken
+        self.presignExpires = presignExpires
+    }
+
     /// `<date>/<region>/<service>/aws4_request`.
     package var credentialScope: String { "\(scopeDate)/\(region)/\(service)/aws4_request" }
     /// Whether the request was authenticated by a presigned query string.
