@@ -255,7 +255,8 @@ package final class SigV4Verifier: Sendable {
         }
     }
 
-    private static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    /// Compares two signatures in time that depends on their length only.
+    package static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8)
         let y = Array(b.utf8)
         guard x.count == y.count else { return false }
