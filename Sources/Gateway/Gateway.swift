@@ -201,8 +201,10 @@ package struct Gateway: HTTPResponder {
         let sigRequest = SigV4Request(
             method: request.method.rawValue, rawPath: path.isEmpty ? "/" : path, rawQuery: request.uri.query ?? "",
             headers: headers)
+        var parsed: SigV4Authorization?
         do {
             let auth = try SigV4Verifier.parseAuthorization(sigRequest)
+            parsed = auth
             guard let credential = vault.credential(for: auth.accessKeyId) else {
                 throw SigV4Failure.unknownAccessKey(auth.accessKeyId)
             }
@@ -226,7 +228,17 @@ package struct Gateway: HTTPResponder {
             }
             return (credential.caller, auth, credential.secretAccessKey)
         } catch let failure as SigV4Failure {
-            throw wire == .s3 ? WireRenderer.s3AuthError(failure) : WireRenderer.authError(failure, protocol: wire)
+            guard wire == .s3 else { throw WireRenderer.authError(failure, protocol: wire) }
+            var error = WireRenderer.s3AuthError(failure)
+            if let parsed {
+                error.details["AWSAccessKeyId"] = parsed.accessKeyId
+                if case .signatureMismatch(let canonical, let toSign) = failure {
+                    error.details["SignatureProvided"] = parsed.signature
+                    error.details["StringToSign"] = toSign
+                    error.details["CanonicalRequest"] = canonical
+                }
+            }
+            throw error
         }
     }
 

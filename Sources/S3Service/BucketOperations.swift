@@ -387,7 +387,7 @@ enum BucketPolicyRules {
         }
         for statement in document.statements {
             guard statement.principals != nil else { throw AWSError("MalformedPolicy", "Missing required field Principal") }
-            for action in statement.actions + statement.notActions where action != "*" && !action.hasPrefix("s3:") {
+            for action in statement.actions + statement.notActions where !S3Actions.isValid(pattern: action) {
                 throw AWSError("MalformedPolicy", "Policy has invalid action")
             }
             for resource in statement.resources + statement.notResources {
@@ -427,5 +427,37 @@ enum JSONMinifier {
             }
         }
         return out
+    }
+}
+
+/// The IAM action names of S3 (lower-cased), for checking the actions of a bucket policy.
+enum S3Actions {
+    static let names: [String] = [
+        "AbortMultipartUpload", "BypassGovernanceRetention", "CreateAccessPoint", "CreateBucket", "CreateJob",
+        "CreateMultiRegionAccessPoint", "DeleteAccessPoint", "DeleteAccessPointPolicy", "DeleteBucket",
+        "DeleteBucketOwnershipControls", "DeleteBucketPolicy", "DeleteBucketWebsite", "DeleteJobTagging", "DeleteObject",
+        "DeleteObjectTagging", "DeleteObjectVersion", "DeleteObjectVersionTagging", "DescribeJob", "GetAccelerateConfiguration",
+        "GetAccessPoint", "GetAccessPointPolicy", "GetAccountPublicAccessBlock", "GetAnalyticsConfiguration", "GetBucketAcl",
+        "GetBucketCORS", "GetBucketLocation", "GetBucketLogging", "GetBucketNotification", "GetBucketObjectLockConfiguration",
+        "GetBucketOwnershipControls", "GetBucketPolicy", "GetBucketPolicyStatus", "GetBucketPublicAccessBlock",
+        "GetBucketRequestPayment", "GetBucketTagging", "GetBucketVersioning", "GetBucketWebsite", "GetEncryptionConfiguration",
+        "GetIntelligentTieringConfiguration", "GetInventoryConfiguration", "GetJobTagging", "GetLifecycleConfiguration",
+        "GetMetricsConfiguration", "GetObject", "GetObjectAcl", "GetObjectAttributes", "GetObjectLegalHold", "GetObjectRetention",
+        "GetObjectTagging", "GetObjectTorrent", "GetObjectVersion", "GetObjectVersionAcl", "GetObjectVersionAttributes",
+        "GetObjectVersionForReplication", "GetObjectVersionTagging", "GetObjectVersionTorrent", "GetReplicationConfiguration",
+        "ListAccessPoints", "ListAllMyBuckets", "ListBucket", "ListBucketMultipartUploads", "ListBucketVersions", "ListJobs",
+        "ListMultipartUploadParts", "ObjectOwnerOverrideToBucketOwner", "PutAccelerateConfiguration", "PutAccessPointPolicy",
+        "PutAccountPublicAccessBlock", "PutAnalyticsConfiguration", "PutBucketAcl", "PutBucketCORS", "PutBucketLogging",
+        "PutBucketNotification", "PutBucketObjectLockConfiguration", "PutBucketOwnershipControls", "PutBucketPolicy",
+        "PutBucketPublicAccessBlock", "PutBucketRequestPayment", "PutBucketTagging", "PutBucketVersioning", "PutBucketWebsite",
+        "PutEncryptionConfiguration", "PutIntelligentTieringConfiguration", "PutInventoryConfiguration", "PutJobTagging",
+        "PutLifecycleConfiguration", "PutMetricsConfiguration", "PutObject", "PutObjectAcl", "PutObjectLegalHold",
+        "PutObjectRetention", "PutObjectTagging", "PutObjectVersionAcl", "PutObjectVersionTagging", "PutReplicationConfiguration",
+        "ReplicateDelete", "ReplicateObject", "ReplicateTags", "RestoreObject", "UpdateJobPriority", "UpdateJobStatus",
+    ].map { "s3:" + $0.lowercased() }
+
+    /// Whether an action pattern (`s3:GetObject`, `s3:Get*`, `*`) names at least one S3 action.
+    static func isValid(pattern: String) -> Bool {
+        pattern == "*" || names.contains { Glob.matches(pattern, $0) }
     }
 }

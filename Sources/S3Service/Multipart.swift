@@ -173,7 +173,8 @@ extension S3Service {
         let (file, summary) = try await receive(&call)
         let part = UploadedPart(
             number: number, file: file, size: summary.length, etag: summary.md5Hex, md5: summary.md5,
-            modifiedMillis: Int64(runtime.now() * 1000), checksums: summary.checksums)
+            modifiedMillis: Int64(runtime.now() * 1000),
+            checksums: upload.checksumAlgorithm.flatMap { alg in summary.storedChecksums[alg].map { [alg: $0] } } ?? [:])
         try await storePart(part, upload: upload)
         var headers: HTTPFields = [:]
         headers[.eTag] = "\"\(part.etag)\""
@@ -236,6 +237,11 @@ extension S3Service {
                 var error = invalidPart
                 error.details = ["UploadId": upload.uploadId, "PartNumber": numberText]
                 throw error
+            }
+            if let algorithm = upload.checksumAlgorithm, node.value("Checksum" + algorithm) == nil {
+                throw AWSError(
+                    "InvalidRequest",
+                    "The upload was created using a \(algorithm.lowercased()) checksum. The complete request must include the checksum for each part. It was missing for part \(number) in the request.")
             }
             chosen.append(part)
         }
@@ -391,21 +397,15 @@ extension S3Service {
 
 /// Composite checksums of multipart objects.
 enum Checksums {
-    /// The checksum of the parts' concatenated checksums, `-N` appended; `nil` unless every part has one.
-    ///
-    /// Only the hash algorithms are combined here; CRC composites wait for the payload module's CRC functions.
+    /// The checksum of the parts' concatenated raw checksums, `-N` appended (S3's COMPOSITE type); `nil` unless
+    /// every part has one.
     static func composite(_ algorithm: String, parts: [String?]) -> String? {
-        var digests: [UInt8] = []
+        guard let kind = ChecksumAlgorithm(name: algorithm) else { return nil }
+        var combined = PayloadChecksum(kind)
         for part in parts {
             guard let part, let raw = Data(base64Encoded: part) else { return nil }
-            digests += raw
+            combined.update(Array(raw))
         }
-        let combined: [UInt8]
-        switch algorithm {
-        case "SHA256": combined = Array(SHA256.hash(data: digests))
-        case "SHA1": combined = Array(Insecure.SHA1.hash(data: digests))
-        default: return nil
-        }
-        return Data(combined).base64EncodedString() + "-\(parts.count)"
+        return combined.base64Digest() + "-\(parts.count)"
     }
 }

@@ -47,13 +47,6 @@ extension S3Service {
             return try reader.finish()
         }
         call.bytesIn = received
-        if let declared = call.request.header("content-length").flatMap(Int64.init),
-            call.request.header("x-amz-decoded-content-length") == nil, declared != Int64(received)
-        {
-            await files.remove(file)
-            throw AWSError(
-                "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header")
-        }
         return (file, summary)
     }
 
@@ -141,7 +134,7 @@ extension S3Service {
         let object = StoredObject(
             file: file, size: summary.length, etag: summary.md5Hex, modifiedMillis: Int64(runtime.now() * 1000),
             contentType: attributes.contentType, headers: attributes.headers, metadata: attributes.metadata,
-            checksums: summary.checksums, checksumType: summary.checksums.isEmpty ? nil : "FULL_OBJECT", partCount: nil,
+            checksums: summary.storedChecksums, checksumType: "FULL_OBJECT", partCount: nil,
             partSizes: nil, owner: r.caller.accountId, storageClass: storageClass, tagging: r.header("x-amz-tagging"),
             serverSideEncryption: encryption)
         try await commit(object, bucket: bucket.name, key: key)
@@ -202,7 +195,9 @@ extension S3Service {
         if let tagging = object.tagging, !tagging.isEmpty {
             headers[HTTPField.Name("x-amz-tagging-count")!] = String(tagging.split(separator: "&").count)
         }
-        if r.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" { Self.addChecksumHeaders(object, to: &headers) }
+        // A full-object checksum describes the whole object only: S3 sends none with a range.
+        let whole = r.header("range") == nil && r.query("partNumber") == nil
+        if whole, r.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" { Self.addChecksumHeaders(object, to: &headers) }
         if !head {
             for (param, header) in [
                 ("response-content-type", HTTPField.Name.contentType), ("response-content-language", .contentLanguage),
@@ -341,14 +336,7 @@ extension S3Service {
         let bucketName = String(path[..<slash])
         let key = String(path[path.index(after: slash)...])
         guard let sourceBucket = buckets.bucket(bucketName) else { throw S3Errors.noSuchBucket(bucketName) }
-        let caller = call.request.caller
-        if sourceBucket.owner != caller.accountId {
-            let request = PolicyDocument.Request(
-                awsPrincipal: caller.arn, awsAccount: caller.accountId, action: "s3:GetObject", resource: Self.objectARN(bucketName, key))
-            guard let policy = sourceBucket.policy, let document = try? PolicyDocument(json: policy), document.allows(request) else {
-                throw S3Errors.accessDenied
-            }
-        }
+        try Self.authorize(call.request.caller, bucket: sourceBucket, action: "s3:GetObject", resource: Self.objectARN(bucketName, key))
         let object = try await object(bucketName, key)
         try Self.evaluateCopyConditions(call.request, object: object)
         return (bucketName, key, object)

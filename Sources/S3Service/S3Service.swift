@@ -100,23 +100,25 @@ package final class S3Service: S3Handler {
 
     // MARK: Shared steps
 
-    /// The bucket a request names, checked for existence and for the caller's access.
-    ///
-    /// The owner's account may do anything (identity policies are not modelled); another account needs the bucket
-    /// policy to allow the action, else `AccessDenied`, as S3 answers.
+    /// The bucket a request names, checked for existence and for the caller's access (see ``authorize(_:bucket:action:resource:)``).
     func bucket(_ call: inout S3Call, action: String, resource: String? = nil) throws(AWSError) -> Bucket {
         let name = call.request.bucket ?? ""
         guard let bucket = buckets.bucket(name) else { throw S3Errors.noSuchBucket(name) }
         call.bucketOwner = bucket.owner
-        let caller = call.request.caller
-        guard bucket.owner != caller.accountId else { return bucket }
-        let request = PolicyDocument.Request(
-            awsPrincipal: caller.arn, awsAccount: caller.accountId, action: action, resource: resource ?? bucket.arn,
-            context: ["aws:SourceAccount": caller.accountId])
-        guard let policy = bucket.policy, let document = try? PolicyDocument(json: policy), document.allows(request) else {
-            throw S3Errors.accessDenied
-        }
+        try Self.authorize(call.request.caller, bucket: bucket, action: action, resource: resource ?? bucket.arn)
         return bucket
+    }
+
+    /// Checks a caller's access to a bucket or object as S3 does without identity policies: the owner's account may
+    /// do anything the bucket policy does not explicitly deny; another account needs the bucket policy to allow it.
+    static func authorize(_ caller: Caller, bucket: Bucket, action: String, resource: String) throws(AWSError) {
+        let request = PolicyDocument.Request(awsPrincipal: caller.arn, awsAccount: caller.accountId, action: action, resource: resource)
+        let document = bucket.policy.flatMap { try? PolicyDocument(json: $0) }
+        if bucket.owner == caller.accountId {
+            if let document, document.explicitlyDenies(request) { throw S3Errors.accessDenied }
+            return
+        }
+        guard let document, document.allows(request) else { throw S3Errors.accessDenied }
     }
 
     /// Reads a small request body (an XML configuration or a policy) through the payload checks.

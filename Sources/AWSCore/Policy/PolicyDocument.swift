@@ -138,6 +138,11 @@ package struct PolicyDocument: Sendable, Equatable {
             resources: resources, notResources: notResources, conditions: conditions)
     }
 
+    /// Whether some `Deny` statement matches the request (an explicit deny, which no grant overrides).
+    package func explicitlyDenies(_ request: Request) -> Bool {
+        statements.contains { !$0.allow && $0.matches(request) }
+    }
+
     /// Whether the policy allows the request: some `Allow` statement matches and no `Deny` statement does.
     package func allows(_ request: Request) -> Bool {
         var allowed = false

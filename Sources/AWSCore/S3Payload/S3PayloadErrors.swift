@@ -51,7 +51,7 @@ package enum S3PayloadError {
     package static let badContentMD5 = AWSError("BadDigest", "The Content-MD5 you specified did not match what we received.")
 
     /// A `Content-MD5` that is not the base64 of 16 bytes.
-    package static let invalidContentMD5 = AWSError("InvalidDigest", "The Content-MD5 you specified is not valid.")
+    package static let invalidContentMD5 = AWSError("InvalidDigest", "The Content-MD5 you specified was invalid.")
 
     /// A hex `x-amz-content-sha256` that is not the SHA-256 of the body.
     package static let contentSHA256Mismatch = AWSError(
