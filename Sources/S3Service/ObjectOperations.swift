@@ -336,6 +336,9 @@ extension S3Service {
         let bucketName = String(path[..<slash])
         let key = String(path[path.index(after: slash)...])
         guard let sourceBucket = buckets.bucket(bucketName) else { throw S3Errors.noSuchBucket(bucketName) }
+        if let expected = call.request.header("x-amz-source-expected-bucket-owner"), expected != sourceBucket.owner {
+            throw S3Errors.accessDenied
+        }
         try Self.authorize(call.request.caller, bucket: sourceBucket, action: "s3:GetObject", resource: Self.objectARN(bucketName, key))
         let object = try await object(bucketName, key)
         try Self.evaluateCopyConditions(call.request, object: object)

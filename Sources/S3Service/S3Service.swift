@@ -105,6 +105,9 @@ package final class S3Service: S3Handler {
         let name = call.request.bucket ?? ""
         guard let bucket = buckets.bucket(name) else { throw S3Errors.noSuchBucket(name) }
         call.bucketOwner = bucket.owner
+        if let expected = call.request.header("x-amz-expected-bucket-owner"), expected != bucket.owner {
+            throw S3Errors.accessDenied
+        }
         try Self.authorize(call.request.caller, bucket: bucket, action: action, resource: resource ?? bucket.arn)
         return bucket
     }
