@@ -30,7 +30,6 @@ package func buildApplication(
         throw StartupError("data directory \(config.dataDirectory): \(error)")
     }
     let vault = try await CredentialVault(directory: identities, store: storage, now: Int64(clock()))
-    let cloudTrail = try await CloudTrailService(state: storage, events: storage, clock: clock)
     // The URL subscribers reach Cairn at (SNS's SubscribeURL, UnsubscribeURL and SigningCertURL): the configured
     // address until the server listens, then the port it really got (port 0 picks a free one).
     let endpoint = EndpointURL(endpointURL(host: config.host, port: config.port))
@@ -42,6 +41,9 @@ package func buildApplication(
     } catch {
         throw StartupError("data directory \(config.dataDirectory): SNS state or signing key: \(error)")
     }
+    let cloudTrail = try await CloudTrailService(
+        state: storage, events: storage,
+        targets: HostedDeliveryTargets(topics: sns.topics, policyChecks: config.resourcePolicyChecks), clock: clock)
     let gateway = Gateway(
         services: [cloudTrail, STSService(vault: vault), sns], vault: vault, events: storage, runtime: runtime,
         flush: { await sns.flush() }, routes: sns.routes
