@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "SNSServiceTests",
             dependencies: [
-                "SNSService", .product(name: "Crypto", package: "swift-crypto"),
+                "SNSService", "AWSCore", "Gateway", "Storage", logging, .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],

@@ -12,6 +12,7 @@ import base64
 import http.server
 import json
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn_harness import ACCOUNT_A, ACCOUNT_B, expect_error, lookup_all, records
+from cairn_harness import ACCOUNT_A, ACCOUNT_B, CairnServer, expect_error, lookup_all, records
 
 REGION = "us-east-1"
 SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
@@ -699,10 +700,80 @@ def test_cloudtrail_records_management_events_and_not_publish(server, ids, subsc
     assert any(e["errorCode"] == "NotFound" and e["errorMessage"] == "Topic does not exist" for e in failed)
     # Publish is a data event: Event history never returns it, whatever the lookup.
     assert lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Publish"}]) == []
-    assert published["MessageId"]
+    # It is stored all the same (for trails that log data events); read it from the event store itself.
+    [data] = [r for r in stored_records(server, "Publish") if r["requestID"] == published["ResponseMetadata"]["RequestId"]]
+    hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
+    assert data["requestParameters"] == {"topicArn": topic, "message": hidden, "subject": hidden, "messageAttributes": hidden}
+    assert data["responseElements"] == {"messageId": published["MessageId"]}
+    assert data["resources"] == [{"accountId": ACCOUNT_A, "type": "AWS::SNS::Topic", "ARN": topic}]
+    assert data["eventCategory"] == "Data" and data["managementEvent"] is False and data["readOnly"] is False
+    assert data["eventSource"] == "sns.amazonaws.com"
     # The message body, subject and attributes never reach the server log.
     log = server.log_text()
     assert "secret body" not in log and "secret subject" not in log and "secret attr" not in log
+
+
+def stored_records(server, event_name: str) -> list[dict]:
+    """Every stored record of an event name, management and data events alike, read from the SQLite event store."""
+    con = sqlite3.connect(f"file:{server.data_dir / 'cairn.sqlite'}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT record FROM events WHERE event_name = ? ORDER BY seq", (event_name,)).fetchall()
+    finally:
+        con.close()
+    return [json.loads(bytes(r[0])) for r in rows]
+
+
+def test_publish_batch_data_event(server, ids):
+    sns = server.client("sns", ids.a_alice)
+    topic = sns.create_topic(Name=unique())["TopicArn"]
+    r = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+        {"Id": "a", "Message": "secret 1", "Subject": "s"}, {"Id": "b", "Message": ""}])
+    [data] = [e for e in stored_records(server, "PublishBatch") if e["requestID"] == r["ResponseMetadata"]["RequestId"]]
+    hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
+    assert data["requestParameters"] == {"topicArn": topic, "publishBatchRequestEntries": [
+        {"id": "a", "message": hidden, "subject": hidden}, {"id": "b", "message": hidden}]}
+    assert data["responseElements"] == {
+        "successful": [{"id": "a", "messageId": r["Successful"][0]["MessageId"]}],
+        "failed": [{"id": "b", "code": "InvalidParameter", "message": "Invalid parameter: Empty message", "senderFault": True}]}
+    assert data["eventCategory"] == "Data" and data["resources"][0]["ARN"] == topic
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# CloudTrail's topic checks (SNS and CloudTrail meet in the composition root)
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_create_trail_requires_the_topic_to_exist(server, ids):
+    ct = server.client("cloudtrail", ids.a_alice)
+    sns = server.client("sns", ids.a_alice)
+    e = expect_error(ct.create_trail, "InsufficientSnsTopicPolicyException", 400, Name=unique("trail"),
+                     S3BucketName="cairn-sns-trail-bucket", SnsTopicName=unique())
+    assert e.response["Error"]["Message"] == "SNS Topic does not exist or the topic policy is incorrect!"
+    name = unique()
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    # This server runs with --resource-policy-checks off: existence is enough.
+    trail = ct.create_trail(Name=unique("trail"), S3BucketName="cairn-sns-trail-bucket", SnsTopicName=name)
+    assert trail["SnsTopicARN"] == topic
+    ct.delete_trail(Name=trail["TrailARN"])
+
+
+def test_create_trail_checks_the_topic_policy_in_strict_mode(tmp_path, identities_file, ids, binary):
+    server = CairnServer(tmp_path / "data", identities_file, ids, extra_args=["--resource-policy-checks", "strict"]).start()
+    try:
+        ct = server.client("cloudtrail", ids.a_alice)
+        sns = server.client("sns", ids.a_alice)
+        name = unique()
+        topic = sns.create_topic(Name=name)["TopicArn"]
+        expect_error(ct.create_trail, "InsufficientSnsTopicPolicyException", 400, Name="strict-trail",
+                     S3BucketName="cairn-sns-trail-bucket", SnsTopicName=name)
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "AWSCloudTrailSNSPolicy20131101", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "SNS:Publish", "Resource": topic}]}
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+        trail = ct.create_trail(Name="strict-trail", S3BucketName="cairn-sns-trail-bucket", SnsTopicName=topic)
+        assert trail["SnsTopicARN"] == topic
+    finally:
+        assert server.stop() == 0
 
 
 # ---------------------------------------------------------------------------------------------------------------------
