@@ -165,6 +165,11 @@ extension SNSCore {
         for subscription in registry.snapshot.subscriptions(ofTopic: topic.arn) where subscription.confirmed {
             guard subscription.isHTTP else { continue }  // e-mail, SQS, Lambda, ... are not hosted: nothing is sent
             let body = message.body(for: subscription.protocol)
+            guard
+                FilterPolicy.matches(
+                    policy: subscription.attributes["FilterPolicy"], scope: subscription.attributes["FilterPolicyScope"],
+                    attributes: message.attributes, body: body)
+            else { continue }
             let document: String
             if subscription.rawDelivery {
                 document = body

@@ -531,6 +531,30 @@ def test_message_structure_json_and_raw_delivery(server, ids, subscriber):
     assert e.response["Error"]["Message"] == "Invalid parameter: AttributeName"
 
 
+def test_filter_policies_select_subscribers(server, ids):
+    sns = server.client("sns", ids.a_alice)
+    topic = sns.create_topic(Name=unique())["TopicArn"]
+    red, blue = Subscriber(), Subscriber()
+    try:
+        red_arn = confirmed_http_subscription(server, sns, topic, red)
+        blue_arn = confirmed_http_subscription(server, sns, topic, blue)
+        sns.set_subscription_attributes(SubscriptionArn=red_arn, AttributeName="FilterPolicy",
+                                        AttributeValue='{"color":["red"]}')
+        sns.set_subscription_attributes(SubscriptionArn=blue_arn, AttributeName="FilterPolicyScope", AttributeValue="MessageBody")
+        sns.set_subscription_attributes(SubscriptionArn=blue_arn, AttributeName="FilterPolicy",
+                                        AttributeValue='{"color":[{"prefix":"bl"}]}')
+        assert sns.get_subscription_attributes(SubscriptionArn=red_arn)["Attributes"]["FilterPolicyScope"] == "MessageAttributes"
+        sns.publish(TopicArn=topic, Message='{"color":"blue"}',
+                    MessageAttributes={"color": {"DataType": "String", "StringValue": "red"}})
+        sns.publish(TopicArn=topic, Message='{"color":"green"}')
+        flush(server)
+        assert [m["Message"] for _, m in red.messages("Notification")] == ['{"color":"blue"}']
+        assert [m["Message"] for _, m in blue.messages("Notification")] == ['{"color":"blue"}']
+    finally:
+        red.close()
+        blue.close()
+
+
 def test_publish_errors(server, ids):
     sns = server.client("sns", ids.a_alice)
     topic = sns.create_topic(Name=unique())["TopicArn"]
