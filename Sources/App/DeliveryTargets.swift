@@ -14,8 +14,10 @@ struct HostedDeliveryTargets: DeliveryTargetChecks {
     let topics: SNSTopics
     let policyChecks: AppConfiguration.ResourcePolicyChecks
 
+    /// Nothing to check until S3 is hosted.
     func checkBucket(_ bucket: String, prefix: String?, trailARN: String, account: String) async throws {}
 
+    /// Throws `InsufficientSnsTopicPolicyException` for a missing topic, or (strict) one CloudTrail may not publish to.
     func checkTopic(_ topicARN: String, trailARN: String, account: String) async throws {
         // CloudTrail's one message for both cases (shared/spec/cloudtrail.md, error table).
         let insufficient = AWSError("InsufficientSnsTopicPolicyException", "SNS Topic does not exist or the topic policy is incorrect!")

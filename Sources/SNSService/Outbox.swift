@@ -85,6 +85,7 @@ struct RetryPolicy: Codable, Sendable, Equatable {
 final class Outbox: Sendable {
     static let namespace = "sns.outbox"
 
+    /// The pending deliveries by key, and the keys being sent right now.
     private struct State {
         var pending: [String: Delivery] = [:]
         var inFlight: Set<String> = []
@@ -205,12 +206,14 @@ final class Outbox: Sendable {
         }
     }
 
+    /// What an attempt ends with.
     private enum Outcome {
         case delivered
         case retry(Delivery)
         case drop(String)
     }
 
+    /// Records an attempt's outcome in the store, then releases the delivery (removed, or rescheduled).
     private func finish(_ delivery: Delivery, outcome: Outcome) async {
         do {
             switch outcome {

@@ -18,6 +18,7 @@ final class SNSCore: Sendable {
     /// only (a restart forgets it, as a five-minute window allows).
     let deduplication = Mutex<[String: (messageId: String, sequence: String?, expires: Double)]>([:])
 
+    /// Assembles the shared parts.
     init(
         registry: SNSRegistry, outbox: Outbox, signer: MessageSigner, runtime: Runtime, logger: Logger,
         endpoint: @escaping @Sendable () -> String

@@ -9,6 +9,7 @@ package struct SNSDeliveryService: Service {
     let outbox: Outbox
     let clock: @Sendable () -> Double
 
+    /// Runs until the application shuts down gracefully.
     package func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in

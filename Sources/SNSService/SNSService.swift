@@ -95,9 +95,11 @@ package struct SNSService: AWSService {
     /// Every operation of the model: the hosted ones with their handlers and audit declarations, the rest
     /// (platform applications, SMS settings, data protection) answering `InvalidAction` and still audited.
     private static func declarations(_ core: SNSCore) -> [String: Operation] {
+        /// A read-only operation about a topic.
         func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> Operation {
             Operation(audit: AuditSpec(readOnly: true, lookupResources: topicResource), run: run)
         }
+        /// A mutating operation about a topic, optionally callable unsigned.
         func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue, unsigned: UnsignedAccess? = nil) -> Operation {
             Operation(audit: AuditSpec(readOnly: false, lookupResources: topicResource), unsigned: unsigned, run: run)
         }
