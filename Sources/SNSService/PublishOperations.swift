@@ -137,23 +137,23 @@ extension SNSCore {
         let scope = topic.attributes["FifoThroughputScope"] == "MessageGroup" ? group : ""
         let key = topic.arn + "|" + scope + "|" + dedup
         let now = runtime.now()
-        if let seen = deduplication.withLock({ table -> (messageId: String, sequence: String?, expires: Double)? in
-            table = table.filter { $0.value.expires > now }
-            return table[key]
-        }) {
-            return (seen.messageId, seen.sequence, true)
-        }
-        let number = try await registry.mutate { snapshot in
+        // Checked and recorded inside the serialized mutation, so two concurrent publishes of one deduplication
+        // id cannot both pass.
+        return try await registry.mutate { snapshot in
+            let seen = deduplication.withLock { table -> (messageId: String, sequence: String?, expires: Double)? in
+                table = table.filter { $0.value.expires > now }
+                return table[key]
+            }
+            if let seen { return ((seen.messageId, seen.sequence, true), SNSRegistry.Changes()) }
             guard var current = snapshot.topics[topic.arn] else { throw SNSErrors.topicNotFound }
             current.sequence += 1
             var changes = SNSRegistry.Changes()
             changes.topics[topic.arn] = current
-            return (current.sequence, changes)
+            let digits = String(current.sequence)
+            let sequence = "1" + String(repeating: "0", count: max(0, 19 - digits.count)) + digits
+            deduplication.withLock { $0[key] = (messageId, sequence, now + 300) }
+            return ((messageId, sequence, false), changes)
         }
-        let digits = String(number)
-        let sequence = "1" + String(repeating: "0", count: max(0, 19 - digits.count)) + digits
-        deduplication.withLock { $0[key] = (messageId, sequence, now + 300) }
-        return (messageId, sequence, false)
     }
 
     /// One signed `Notification` (or raw message) per confirmed HTTP/HTTPS subscriber.
