@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
     ],
     targets: [
         .target(
@@ -75,9 +77,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SNSService",
+            dependencies: serviceDependencies + [
+                serviceLifecycle, .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
-                "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", "S3Service", hummingbird, logging,
+                "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", "S3Service", "SNSService",
+                hummingbird, logging,
                 serviceLifecycle, .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -105,6 +120,15 @@ let package = Package(
         ),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SNSServiceTests",
+            dependencies: [
+                "SNSService", "AWSCore", "Gateway", "Storage", logging, .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ServiceTests",
             dependencies: [

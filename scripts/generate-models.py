@@ -17,6 +17,7 @@ SERVICES = [
     # (botocore name, api version, Swift target, Swift constant name)
     ("cloudtrail", "2013-11-01", "CloudTrailService", "cloudTrail"),
     ("sts", "2011-06-15", "STSService", "sts"),
+    ("sns", "2010-03-31", "SNSService", "sns"),
 ]
 
 KEEP_SHAPE_KEYS = ("type", "member", "key", "value", "min", "max", "enum", "sensitive", "flattened", "exception")
@@ -32,8 +33,12 @@ def compact_shape(shape):
             out["memberName"] = shape["member"]["locationName"]
     if "key" in shape:
         out["key"] = shape["key"]["shape"]
+        if "locationName" in shape["key"]:
+            out["keyName"] = shape["key"]["locationName"]
     if "value" in shape:
         out["value"] = shape["value"]["shape"]
+        if "locationName" in shape["value"]:
+            out["valueName"] = shape["value"]["locationName"]
     if "members" in shape:
         required = set(shape.get("required", []))
         out["members"] = []

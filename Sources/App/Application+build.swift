@@ -5,8 +5,10 @@ import Gateway
 public import Hummingbird
 public import Logging
 import S3Service
+import SNSService
 import STSService
 import Storage
+import Synchronization
 
 /// Builds Cairn's application: storage, credentials, the hosted services and the gateway, wired together.
 ///
@@ -35,11 +37,22 @@ package func buildApplication(
     } catch {
         throw StartupError("data directory \(config.dataDirectory): \(error)")
     }
-    let targets = DeliveryTargets(s3: s3, checkPolicies: config.resourcePolicyChecks == .strict)
+    // The URL subscribers reach Cairn at (SNS's SubscribeURL, UnsubscribeURL and SigningCertURL): the configured
+    // address until the server listens, then the port it really got (port 0 picks a free one).
+    let endpoint = EndpointURL(endpointURL(host: config.host, port: config.port))
+    let sns: SNSService
+    do {
+        sns = try await SNSService(
+            state: storage, dataDirectory: config.dataDirectory, endpoint: { endpoint.value }, runtime: runtime,
+            logger: logger)
+    } catch {
+        throw StartupError("data directory \(config.dataDirectory): SNS state or signing key: \(error)")
+    }
+    let targets = DeliveryTargets(buckets: s3, topics: sns.topics, policyChecks: config.resourcePolicyChecks)
     let cloudTrail = try await CloudTrailService(state: storage, events: storage, targets: targets, clock: clock)
     let gateway = Gateway(
-        services: [cloudTrail, STSService(vault: vault)], s3: s3, vault: vault, events: storage, runtime: runtime,
-        flush: {}
+        services: [cloudTrail, STSService(vault: vault), sns], s3: s3, vault: vault, events: storage, runtime: runtime,
+        flush: { await sns.flush() }, routes: sns.routes
     )
     var app = Application(
         responder: gateway,
@@ -47,6 +60,7 @@ package func buildApplication(
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         onServerRunning: { channel in
             let address = channel.localAddress
+            endpoint.value = endpointURL(host: config.host, port: address?.port ?? config.port)
             logger.info(
                 "Cairn is listening",
                 metadata: [
@@ -58,6 +72,33 @@ package func buildApplication(
     )
     app.addServices(
         PeriodicService.retention(events: storage, clock: clock, logger: logger),
-        PeriodicService.checkpoints(events: storage, logger: logger))
+        PeriodicService.checkpoints(events: storage, logger: logger),
+        sns.deliveryService)
     return app
+}
+
+/// Cairn's base URL, set once the server listens and read whenever SNS writes a link into a message.
+final class EndpointURL: Sendable {
+    private let url: Mutex<String>
+
+    /// Starts with the configured address.
+    init(_ initial: String) { url = Mutex(initial) }
+
+    /// The current URL.
+    var value: String {
+        get { url.withLock { $0 } }
+        set { url.withLock { $0 = newValue } }
+    }
+}
+
+/// `http://<host>:<port>` as a subscriber on this machine reaches Cairn: a wildcard listen address becomes the
+/// loopback address, and an IPv6 address is bracketed.
+func endpointURL(host: String, port: Int) -> String {
+    let shown: String =
+        switch host {
+        case "0.0.0.0", "": "127.0.0.1"
+        case "::": "[::1]"
+        default: host.contains(":") ? "[\(host)]" : host
+        }
+    return "http://\(shown):\(port)"
 }

@@ -34,6 +34,9 @@ package struct AuditSpec: Sendable {
     package var category: EventCategory
     /// Request members (as `Member.Path`) never written to `requestParameters`, beyond sensitive shapes.
     package var omitRequest: Set<String>
+    /// Request members (as `Member.Path`) written to `requestParameters` as `HIDDEN_DUE_TO_SECURITY_REASONS`
+    /// (SNS `Publish` hides the message, subject and message attributes this way).
+    package var redactRequest: Set<String>
     /// Response members never written to `responseElements`, beyond sensitive shapes.
     package var omitResponse: Set<String>
     /// The record's `resources` (nil: CloudTrail writes none for this call).
@@ -47,7 +50,7 @@ package struct AuditSpec: Sendable {
     /// Declares an operation's audit behaviour.
     package init(
         readOnly: Bool, recordsResponse: Bool? = nil, category: EventCategory = .management, omitRequest: Set<String> = [],
-        omitResponse: Set<String> = [], resources: @escaping @Sendable (Facts) -> [EventResource]? = { _ in nil },
+        redactRequest: Set<String> = [], omitResponse: Set<String> = [], resources: @escaping @Sendable (Facts) -> [EventResource]? = { _ in nil },
         lookupResources: @escaping @Sendable (Facts) -> [LookupResource] = { _ in [] },
         otherRecipients: @escaping @Sendable (Facts) -> [String] = { _ in [] }
     ) {
@@ -56,6 +59,7 @@ package struct AuditSpec: Sendable {
         self.recordsResponse = recordsResponse ?? !readOnly
         self.category = category
         self.omitRequest = omitRequest
+        self.redactRequest = redactRequest
         self.omitResponse = omitResponse
         self.resources = resources
         self.lookupResources = lookupResources

@@ -13,14 +13,33 @@ package struct OperationCall: Sendable {
     package var requestID: String
     /// The request time in epoch seconds (from the injected clock).
     package var now: Int64
+    /// Whether the request was signed. Only operations declared with ``UnsignedAccess`` ever see `false`; their
+    /// `caller` is then the root of the account the input names, a stand-in that no signature vouches for.
+    package var isSigned: Bool
 
     /// Creates a call.
-    package init(input: JSONValue, caller: Caller, region: String, requestID: String, now: Int64) {
+    package init(input: JSONValue, caller: Caller, region: String, requestID: String, now: Int64, isSigned: Bool = true) {
         self.input = input
         self.caller = caller
         self.region = region
         self.requestID = requestID
         self.now = now
+        self.isSigned = isSigned
+    }
+}
+
+/// How an operation may be called without a signature, as AWS allows for a few (SNS's `ConfirmSubscription` and
+/// `Unsubscribe`, reached through the `SubscribeURL` and `UnsubscribeURL` links in the messages SNS sends).
+///
+/// AWS does not record such unauthenticated calls in CloudTrail, and neither does the gateway.
+package struct UnsignedAccess: Sendable {
+    /// The account and region an unsigned call acts in, read from its decoded input (the topic or subscription
+    /// ARN); `nil` when the input names none, and the call is then refused like any unsigned request.
+    package var scope: @Sendable (JSONValue) -> (account: String, region: String)?
+
+    /// Declares an operation callable without a signature.
+    package init(scope: @escaping @Sendable (JSONValue) -> (account: String, region: String)?) {
+        self.scope = scope
     }
 }
 
@@ -30,10 +49,15 @@ package struct Operation: Sendable {
     package var audit: AuditSpec
     /// The handler: returns the output value (shaped like the model's output) or throws an ``AWSError``.
     package var run: @Sendable (OperationCall) async throws -> JSONValue
+    /// Whether, and in which account, the operation may also be called without a signature (`nil`: never).
+    package var unsigned: UnsignedAccess?
 
     /// Declares an operation.
-    package init(audit: AuditSpec, run: @escaping @Sendable (OperationCall) async throws -> JSONValue) {
+    package init(
+        audit: AuditSpec, unsigned: UnsignedAccess? = nil, run: @escaping @Sendable (OperationCall) async throws -> JSONValue
+    ) {
         self.audit = audit
+        self.unsigned = unsigned
         self.run = run
     }
 }
@@ -49,4 +73,23 @@ package protocol AWSService: Sendable {
     var eventSource: String { get }
     /// The operations this service implements, by name.
     var operations: [String: Operation] { get }
+}
+
+/// An extra `GET` endpoint under `/_cairn/` that a module serves (SNS's message-signing certificate), handed to the
+/// ``Gateway`` by the composition root.
+///
+/// Like every `/_cairn/` endpoint it needs no signature and is never recorded as a CloudTrail event. The gateway
+/// does not know what the routes are for: it only matches the path prefix and writes what `serve` returns.
+package struct CairnRoute: Sendable {
+    /// The path prefix served, starting with `/_cairn/` and ending with `/` (`/_cairn/sns/`).
+    package var prefix: String
+    /// Answers a `GET` of a full path under the prefix: content type and body, or `nil` for a 404.
+    package var serve: @Sendable (_ path: String) async throws -> (contentType: String, body: [UInt8])?
+
+    /// Declares a route.
+    package init(prefix: String, serve: @escaping @Sendable (_ path: String) async throws -> (contentType: String, body: [UInt8])?) {
+        precondition(prefix.hasPrefix("/_cairn/") && prefix.hasSuffix("/"), "a Cairn route lives under /_cairn/ and ends with /")
+        self.prefix = prefix
+        self.serve = serve
+    }
 }

@@ -39,7 +39,7 @@ enum Auditor {
         var requestParameters: [UInt8]?
         if let shape = opModel?.input, let members = call.input.object, !members.isEmpty {
             var w = JSONWriter(capacity: 256)
-            codec.writeCloudTrail(call.input, shape: shape, omit: spec.omitRequest, to: &w)
+            codec.writeCloudTrail(call.input, shape: shape, omit: spec.omitRequest, redact: spec.redactRequest, to: &w)
             requestParameters = w.bytes
         }
         var responseElements: [UInt8]?

@@ -27,6 +27,7 @@ package struct Gateway: HTTPResponder {
     private let verifier = SigV4Verifier()
     let runtime: Runtime
     private let flush: @Sendable () async throws -> Void
+    private let routes: [CairnRoute]
 
     /// Creates the gateway over the hosted services.
     ///
@@ -35,9 +36,10 @@ package struct Gateway: HTTPResponder {
     ///   - runtime: the clock and id generator (injected so tests control them).
     ///   - flush: runs every due background step now, for `POST /_cairn/flush`.
     ///   - s3: the S3 REST service, which answers every request that is neither JSON 1.1 nor Query.
+    ///   - routes: extra `GET /_cairn/...` endpoints modules serve (SNS's signing certificate), matched by prefix.
     package init(
         services: [any AWSService], s3: (any S3Handler)? = nil, vault: CredentialVault, events: any EventStore,
-        runtime: Runtime, flush: @escaping @Sendable () async throws -> Void
+        runtime: Runtime, flush: @escaping @Sendable () async throws -> Void, routes: [CairnRoute] = []
     ) {
         var json: [String: any AWSService] = [:]
         var query: [String: any AWSService] = [:]
@@ -55,6 +57,7 @@ package struct Gateway: HTTPResponder {
         self.events = events
         self.runtime = runtime
         self.flush = flush
+        self.routes = routes
     }
 
     package func respond(to request: Request, context: Context) async throws -> Response {
@@ -81,6 +84,11 @@ package struct Gateway: HTTPResponder {
             body = buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch {
             throw AWSError("RequestEntityTooLarge", "Request body is larger than \(Self.maxBodySize) bytes", status: 413)
+        }
+
+        // Unsigned calls of the few operations AWS allows without a signature: answered, never recorded.
+        if wire == .query, !Self.carriesSignature(request), let response = try await unsignedCall(request, body: body, requestID: requestID) {
+            return response
         }
 
         // Authenticate.
@@ -177,6 +185,49 @@ package struct Gateway: HTTPResponder {
         // Respond.
         if let failure { return render(failure, wire: wire, requestID: requestID, service: service) }
         return encode(output ?? .object([:]), service: service, operation: operationName, model: opModel, wire: wire, requestID: requestID)
+    }
+
+    /// Whether the request carries SigV4 authentication (an `Authorization` header or a presigned query string);
+    /// a malformed one still counts, so that it is answered with the signature error it deserves.
+    private static func carriesSignature(_ request: Request) -> Bool {
+        if request.headers[.authorization] != nil { return true }
+        let query = request.uri.query ?? ""
+        return query.contains("X-Amz-Signature=") || query.contains("X-Amz-Credential=") || query.contains("X-Amz-Algorithm=")
+    }
+
+    /// Runs an unsigned Query call when its `Action` names an operation declared with ``UnsignedAccess`` (and its
+    /// `Version`, when given, matches); returns `nil` for every other request, which then fails authentication.
+    ///
+    /// The call is answered like a signed one but not audited: AWS leaves unauthenticated `ConfirmSubscription`
+    /// and `Unsubscribe` calls out of CloudTrail.
+    private func unsignedCall(_ request: Request, body: [UInt8], requestID: String) async throws -> Response? {
+        var params: [String: String] = [:]
+        if let q = request.uri.query, let pairs = FormEncoding.parse(Substring(q)) {
+            for (k, v) in pairs { params[k] = v }
+        }
+        if let pairs = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) {
+            for (k, v) in pairs { params[k] = v }
+        }
+        guard let action = params["Action"] else { return nil }
+        let candidates = queryServices.values.filter { service in
+            service.operations[action]?.unsigned != nil && (params["Version"] == nil || params["Version"] == service.model.apiVersion)
+        }
+        guard candidates.count == 1, let service = candidates.first, let operation = service.operations[action],
+            let access = operation.unsigned, let opModel = service.model.operations[action]
+        else { return nil }
+        do {
+            let codec = ShapeCodec(model: service.model)
+            let input = try codec.decodeQuery(params, shape: opModel.input)
+            if let missing = Self.requiredError(input, model: service.model, shape: opModel.input, wire: .query) { throw missing }
+            guard let scope = access.scope(input) else { return nil }
+            let caller = Caller(kind: .root, accountId: scope.account, accessKeyId: "", name: "")
+            let call = OperationCall(
+                input: input, caller: caller, region: scope.region, requestID: requestID, now: Int64(runtime.now()), isSigned: false)
+            let output = try await operation.run(call)
+            return encode(output, service: service, operation: action, model: opModel, wire: .query, requestID: requestID)
+        } catch let error as AWSError {
+            return render(error, wire: .query, requestID: requestID, service: service)
+        }
     }
 
     private static func requiredError(_ input: JSONValue, model: ServiceModel, shape: String?, wire: WireProtocol) -> AWSError? {
@@ -304,6 +355,12 @@ package struct Gateway: HTTPResponder {
             return Response(
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"flushed"}"#)))
         default:
+            let path = request.uri.path
+            if request.method == .get, let route = routes.first(where: { path.hasPrefix($0.prefix) }),
+                let (contentType, body) = try await route.serve(path)
+            {
+                return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            }
             return Response(status: .notFound, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"not found"}"#)))
         }
     }

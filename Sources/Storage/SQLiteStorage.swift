@@ -228,6 +228,17 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         }
     }
 
+    package func put(_ namespace: String, entries: [(key: String, value: [UInt8])]) async throws {
+        guard !entries.isEmpty else { return }
+        try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value")
+            for entry in entries {
+                try statement.execute(arguments: [namespace, entry.key, Data(entry.value)])
+            }
+        }
+    }
+
     package func delete(_ namespace: String, _ key: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM state WHERE namespace = ? AND key = ?", arguments: [namespace, key])

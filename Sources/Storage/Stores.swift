@@ -130,6 +130,8 @@ package protocol EventStore: Sendable {
 package protocol StateStore: Sendable {
     /// Stores or replaces a value.
     func put(_ namespace: String, _ key: String, _ value: [UInt8]) async throws
+    /// Stores or replaces several values of a namespace in one transaction: all of them are durable, or none.
+    func put(_ namespace: String, entries: [(key: String, value: [UInt8])]) async throws
     /// Removes a value (no error when it does not exist).
     func delete(_ namespace: String, _ key: String) async throws
     /// Every key and value of a namespace, in key order.

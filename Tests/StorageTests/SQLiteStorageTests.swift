@@ -228,4 +228,18 @@ struct SQLiteStorageTests {
             #expect(try await storage.all("other").map(\.value) == [[9]])
         }
     }
+
+    @Test("the state store puts several values at once, replacing existing ones, and survives reopening")
+    func stateStoreBatch() async throws {
+        try await withTemporaryDirectory { dir in
+            let storage = try SQLiteStorage(directory: dir)
+            try await storage.put("outbox", "b", [1])
+            try await storage.put("outbox", entries: [(key: "c", value: [3]), (key: "a", value: [2]), (key: "b", value: [4])])
+            try await storage.put("outbox", entries: [])
+            let reopened = try SQLiteStorage(directory: dir)
+            let all = try await reopened.all("outbox")
+            #expect(all.map(\.key) == ["a", "b", "c"])
+            #expect(all.map(\.value) == [[2], [4], [3]])
+        }
+    }
 }

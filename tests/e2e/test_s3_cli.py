@@ -22,7 +22,7 @@ LS_BUCKET = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (.*)$")
 CLI_CHUNK = 8 * MiB  # the CLI's default multipart_threshold and multipart_chunksize
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def s3(server, ids):
     return s3_client(server, ids.a_alice)
 

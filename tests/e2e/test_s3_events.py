@@ -225,10 +225,11 @@ def test_policy_checks_off_still_requires_the_bucket(tmp_path_factory, identitie
 
 
 def test_create_subscription_with_new_bucket(strict_server, ids):
-    """`aws cloudtrail create-subscription --s3-new-bucket` creates the bucket with CloudTrail's policy and a logging trail."""
+    """`aws cloudtrail create-subscription --s3-new-bucket --sns-new-topic` creates the bucket and topic with CloudTrail's
+    policies (checked strictly) and a logging trail that names both."""
     server = strict_server
     out = server.aws("cloudtrail", "create-subscription", "--name", "sub-trail", "--s3-new-bucket", "sub-new-bucket",
-                     "--s3-prefix", "pre", creds=ids.b_root)
+                     "--s3-prefix", "pre", "--sns-new-topic", "sub-new-topic", creds=ids.b_root)
     assert out.rc == 0, out.stderr
     policy = json.loads(s3(server, ids.b_root).get_bucket_policy(Bucket="sub-new-bucket")["Policy"])
     resources = [st["Resource"] for st in policy["Statement"]]
@@ -236,4 +237,8 @@ def test_create_subscription_with_new_bucket(strict_server, ids):
     ct = server.client("cloudtrail", ids.b_root)
     trail = ct.get_trail(Name="sub-trail")["Trail"]
     assert trail["S3BucketName"] == "sub-new-bucket" and trail["S3KeyPrefix"] == "pre"
+    assert trail["SnsTopicARN"] == f"arn:aws:sns:us-east-1:{ACCOUNT_B}:sub-new-topic"
+    topic_policy = json.loads(server.client("sns", ids.b_root).get_topic_attributes(
+        TopicArn=trail["SnsTopicARN"])["Attributes"]["Policy"])
+    assert any(st.get("Principal") == {"Service": "cloudtrail.amazonaws.com"} for st in topic_policy["Statement"])
     assert ct.get_trail_status(Name="sub-trail")["IsLogging"] is True

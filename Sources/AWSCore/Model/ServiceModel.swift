@@ -48,6 +48,10 @@ package final class ServiceModel: Sendable {
         package var key: String?
         /// A map's value shape.
         package var value: String?
+        /// A map key's element name in Query/XML (`key` by default; SNS's `MessageAttributeMap` uses `Name`).
+        package var keyName: String?
+        /// A map value's element name in Query/XML (`value` by default; SNS's `MessageAttributeMap` uses `Value`).
+        package var valueName: String?
         /// Minimum length or value.
         package var min: Double?
         /// Maximum length or value.

@@ -158,15 +158,7 @@ package struct ShapeCodec: Sendable {
                     }
                     if !items.isEmpty || params[key] != nil { out[member.name] = .array(items) }
                 } else if memberShape.type == "map" {
-                    var entries: [String: JSONValue] = [:]
-                    var index = 1
-                    while let k = params["\(key).entry.\(index).key"] {
-                        if let v = try queryValue(params, prefix: "\(key).entry.\(index).value", shapeName: memberShape.value!) {
-                            entries[k] = v
-                        }
-                        index += 1
-                    }
-                    if !entries.isEmpty { out[member.name] = .object(entries) }
+                    if let entries = try queryMap(params, key: key, shape: memberShape) { out[member.name] = .object(entries) }
                 } else if let v = try queryValue(params, prefix: key, shapeName: member.shape) {
                     out[member.name] = v
                 }
@@ -177,6 +169,23 @@ package struct ShapeCodec: Sendable {
             guard let raw = params[prefix] else { return nil }
             return try scalar(raw, shape: shape, name: prefix)
         }
+    }
+
+    /// Reads a Query map: `Key.entry.N.key` / `Key.entry.N.value` from N = 1 until an entry has no key, with the
+    /// key and value element names the model gives (SNS's `MessageAttributes.entry.1.Name` and
+    /// `MessageAttributes.entry.1.Value.DataType`). An entry without a value is skipped; `nil` when there is none.
+    private func queryMap(_ params: [String: String], key: String, shape: ServiceModel.Shape) throws(AWSError) -> [String: JSONValue]? {
+        let keyName = shape.keyName ?? "key"
+        let valueName = shape.valueName ?? "value"
+        var entries: [String: JSONValue] = [:]
+        var index = 1
+        while let k = params["\(key).entry.\(index).\(keyName)"] {
+            if let v = try queryValue(params, prefix: "\(key).entry.\(index).\(valueName)", shapeName: shape.value!) {
+                entries[k] = v
+            }
+            index += 1
+        }
+        return entries.isEmpty ? nil : entries
     }
 
     private func scalar(_ raw: String, shape: ServiceModel.Shape, name: String) throws(AWSError) -> JSONValue {
@@ -248,6 +257,26 @@ package struct ShapeCodec: Sendable {
                 writer.open(name)
                 writeXML(v, shape: member.shape, to: &writer)
                 writer.close(name)
+            case ("map", .object(let entries)):
+                // `<Name><entry><key>k</key><value>v</value></entry>...</Name>`, keys in sorted order (AWS sends
+                // SNS's attribute maps this way; the element names come from the model's locationName).
+                let keyName = memberShape.keyName ?? "key"
+                let valueName = memberShape.valueName ?? "value"
+                let valueShape = model.shape(memberShape.value!)
+                writer.open(name)
+                for k in entries.keys.sorted() {
+                    writer.open("entry")
+                    writer.element(keyName, k)
+                    writer.open(valueName)
+                    if valueShape.type == "structure" {
+                        writeXML(entries[k]!, shape: memberShape.value!, to: &writer)
+                    } else {
+                        writer.escapedText(Self.xmlScalar(entries[k]!, type: valueShape.type))
+                    }
+                    writer.close(valueName)
+                    writer.close("entry")
+                }
+                writer.close(name)
             case ("list", .array(let items)):
                 let itemName = memberShape.memberName ?? "member"
                 let itemShape = model.shape(memberShape.member!)
@@ -291,11 +320,17 @@ package struct ShapeCodec: Sendable {
         return first.lowercased() + name.dropFirst()
     }
 
+    /// What CloudTrail writes in place of a request member it hides (SNS's `message`, `subject` and
+    /// `messageAttributes` in `Publish` events).
+    package static let hiddenValue = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
     /// Writes a value as CloudTrail renders parameters: lower-camel member names in model order, timestamps in the
-    /// Java style CloudTrail uses, and members whose shape is sensitive (or listed in `omit`, as
-    /// `Member.Path` names) left out.
+    /// Java style CloudTrail uses, members whose shape is sensitive (or listed in `omit`, as `Member.Path` names)
+    /// left out, and members listed in `redact` written as ``hiddenValue``. Members of list elements are named by
+    /// the list member's path (`PublishBatchRequestEntries.Message`).
     package func writeCloudTrail(
-        _ value: JSONValue, shape shapeName: String, omit: Set<String> = [], path: String = "", to writer: inout JSONWriter
+        _ value: JSONValue, shape shapeName: String, omit: Set<String> = [], redact: Set<String> = [], path: String = "",
+        to writer: inout JSONWriter
     ) {
         let shape = model.shape(shapeName)
         switch (shape.type, value) {
@@ -306,21 +341,25 @@ package struct ShapeCodec: Sendable {
                 let memberPath = path.isEmpty ? member.name : path + "." + member.name
                 if omit.contains(memberPath) || model.shape(member.shape).sensitive == true { continue }
                 writer.key(Self.lowerCamel(member.name))
-                writeCloudTrail(v, shape: member.shape, omit: omit, path: memberPath, to: &writer)
+                if redact.contains(memberPath) {
+                    writer.string(Self.hiddenValue)
+                    continue
+                }
+                writeCloudTrail(v, shape: member.shape, omit: omit, redact: redact, path: memberPath, to: &writer)
             }
             writer.endObject()
         case ("list", .array(let items)):
             writer.beginArray()
             for item in items {
                 writer.arrayElement()
-                writeCloudTrail(item, shape: shape.member!, omit: omit, path: path, to: &writer)
+                writeCloudTrail(item, shape: shape.member!, omit: omit, redact: redact, path: path, to: &writer)
             }
             writer.endArray()
         case ("map", .object(let entries)):
             writer.beginObject()
             for k in entries.keys.sorted() {
                 writer.key(k)
-                writeCloudTrail(entries[k]!, shape: shape.value!, omit: omit, path: path, to: &writer)
+                writeCloudTrail(entries[k]!, shape: shape.value!, omit: omit, redact: redact, path: path, to: &writer)
             }
             writer.endObject()
         case ("timestamp", .number(let n)):
