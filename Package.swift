@@ -121,6 +121,14 @@ let package = Package(
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "S3ServiceTests",
+            dependencies: [
+                "S3Service", "AWSCore", "Audit", "Gateway", "Storage", hummingbird, nioCore, logging,
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SNSServiceTests",
             dependencies: [
                 "SNSService", "AWSCore", "Gateway", "Storage", logging, .product(name: "Crypto", package: "swift-crypto"),

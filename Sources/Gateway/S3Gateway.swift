@@ -2,7 +2,7 @@ package import AWSCore
 package import Audit
 package import Crypto
 import Foundation
-import HTTPTypes
+package import HTTPTypes
 package import Hummingbird
 import NIOCore
 
@@ -39,6 +39,26 @@ package struct S3Request: Sendable {
 
     /// The region of the request: the credential scope's region.
     package var region: String { auth.region }
+
+    /// Creates a request (the gateway makes them; tests make their own).
+    package init(
+        method: HTTPRequest.Method, bucket: String?, key: String?, query: [(name: String, value: String)], headers: HTTPFields,
+        host: String, body: RequestBody, caller: Caller, auth: SigV4Authorization, signingKey: SymmetricKey, requestID: String,
+        now: Int64
+    ) {
+        self.method = method
+        self.bucket = bucket
+        self.key = key
+        self.query = query
+        self.headers = headers
+        self.host = host
+        self.body = body
+        self.caller = caller
+        self.auth = auth
+        self.signingKey = signingKey
+        self.requestID = requestID
+        self.now = now
+    }
 
     /// The value of a query parameter, if present (an empty string for a bare subresource such as `?policy`).
     package func query(_ name: String) -> String? {

@@ -281,7 +281,7 @@ extension StoredEvent {
 extension SQLiteStorage {
     /// The least string above every string that starts with `prefix` (in UTF-8 byte order, which is code point
     /// order): the prefix with its last scalar replaced by the next one. `nil` for an empty prefix.
-    static func upperBound(ofPrefix prefix: String) -> String? {
+    package static func upperBound(ofPrefix prefix: String) -> String? {
         var scalars = Array(prefix.unicodeScalars)
         while let last = scalars.popLast() {
             var next = last.value + 1

@@ -26,7 +26,6 @@ from cairn_harness import Creds
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MiB = 1024 * 1024
-S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -90,20 +89,6 @@ def create_bucket(s3, name: str, region: str = "us-east-1") -> str:
     else:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
     return name
-
-
-def empty_and_delete(s3, name: str) -> None:
-    """Best-effort clean-up of a bucket (objects, uploads, bucket)."""
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
-        for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
-            s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
-        s3.delete_bucket(Bucket=name)
-    except ClientError:
-        pass
 
 
 def error_of(call, **kwargs: Any) -> ClientError:

@@ -7,6 +7,7 @@ AWS, AWS wins and a comment says so.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import json
@@ -19,7 +20,6 @@ from unittest import mock
 
 import botocore.auth
 import pytest
-from botocore.exceptions import ClientError
 
 from cairn_harness import ACCOUNT_A, ACCOUNT_B, Creds, _key_id, expect_error, strip_meta
 from s3_support import (
@@ -111,7 +111,7 @@ def test_list_buckets_sorted_with_account_owner(server, ids, s3):
         s3.create_bucket(Bucket=f"{stem}-{suffix}")
     listed = s3.list_buckets()
     names = [b["Name"] for b in listed["Buckets"]]
-    assert names == sorted(names)
+    assert names == sorted(names)  # (moto lists in creation order)
     assert [n for n in names if n.startswith(stem)] == [f"{stem}-{s}" for s in "abmx"]
     owner = listed["Owner"]["ID"]
     assert s3_client(server, ids.a_bob).list_buckets()["Owner"]["ID"] == owner
@@ -317,6 +317,7 @@ def test_bucket_versioning_configuration(s3, bucket):
 
 def test_bucket_encryption_defaults_to_sse_s3(s3, bucket):
     """Since January 2023 every bucket has SSE-S3 (AES256) default encryption; Put replaces it, Delete resets to SSE-S3."""
+    # (moto still answers ServerSideEncryptionConfigurationNotFoundError here, as S3 did before 2023.)
     default = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}
     assert s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"] == default
     custom = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]}
@@ -486,8 +487,8 @@ def test_conditional_get_and_head(s3, bucket):
     e = expect_error(s3.get_object, "PreconditionFailed", 412, Bucket=bucket, Key="c", IfUnmodifiedSince=lm - day)
     assert e.response["Error"].get("Condition") == "If-Unmodified-Since"
     assert body(IfUnmodifiedSince=lm) == b"conditional"
-    # Documented combinations: If-Match true wins over If-Unmodified-Since false (200);
-    # If-None-Match false with If-Modified-Since true is 304.
+    # Documented combinations (GetObject API reference): If-Match true wins over If-Unmodified-Since false (200;
+    # moto answers 412 here); If-None-Match false with If-Modified-Since true is 304.
     assert body(IfMatch=tag, IfUnmodifiedSince=lm - day) == b"conditional"
     expect_error(s3.get_object, "304", 304, Bucket=bucket, Key="c", IfNoneMatch=tag, IfModifiedSince=lm - day)
     # HEAD answers the same statuses without a body.
@@ -549,6 +550,7 @@ def test_delete_objects(s3, bucket):
     assert sorted(d["Key"] for d in out["Deleted"]) == sorted(keys[:3] + ["ghost"])
     assert "Errors" not in out
     assert list_keys(s3, bucket) == sorted(["é/日本", "keep"], key=lambda k: k.encode())
+    # Quiet mode reports only errors (moto lists the deleted keys anyway).
     quiet = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "é/日本"}], "Quiet": True})
     assert "Deleted" not in quiet and "Errors" not in quiet
     assert list_keys(s3, bucket) == ["keep"]
@@ -651,7 +653,7 @@ def test_list_objects_v1(s3, listing_bucket):
     assert (keys_of(sub), prefixes_of(sub), sub["Prefix"], sub["Delimiter"]) == (["a/1", "a/2"], ["a/b/"], "a/", "/")
     page = s3.list_objects(Bucket=b, MaxKeys=2)
     assert (keys_of(page), page["IsTruncated"], page["MaxKeys"]) == (["a/1", "a/2"], True, 2)
-    assert "NextMarker" not in page  # only returned when a delimiter is given
+    assert "NextMarker" not in page  # only returned when a delimiter is given (API reference; moto always sends it)
     rest = s3.list_objects(Bucket=b, Marker="a/2")
     assert (keys_of(rest), rest["IsTruncated"], rest["Marker"]) == (["a/b/3", "b", "c/4", "d"], False, "a/2")
     d1 = s3.list_objects(Bucket=b, Delimiter="/", MaxKeys=2)
@@ -872,7 +874,6 @@ def test_multipart_with_crc32_checksums(s3, bucket):
     expect_error(s3.complete_multipart_upload, "InvalidRequest", 400, Bucket=bucket, Key="crc", UploadId=uid,
                  MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in done_parts]})
     done = s3.complete_multipart_upload(Bucket=bucket, Key="crc", UploadId=uid, MultipartUpload={"Parts": done_parts})
-    import base64
     composite = crc32_b64(b"".join(base64.b64decode(crc32_b64(p)) for p in parts)) + "-2"
     assert done["ChecksumCRC32"] == composite
     assert done["ETag"] == multipart_etag(parts)
@@ -937,8 +938,6 @@ def test_put_when_required_sends_no_checksum(server, ids, bucket):
 @pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256"])
 def test_put_with_checksum_algorithm(s3, bucket, algorithm):
     """PutObject with a CRC32 / CRC32C / SHA1 / SHA256 checksum echoes it and returns it on GET/HEAD with ChecksumMode=ENABLED."""
-    import base64
-
     data = os.urandom(20_000)
     expected = {
         "CRC32": crc32_b64(data), "CRC32C": crc32c_b64(data), "SHA256": sha256_b64(data),
@@ -1084,9 +1083,9 @@ def test_expect_100_continue(server, ids, s3, bucket):
 
 
 def test_expect_100_continue_empty_body(server, ids, s3, bucket):
-    """An empty-body PUT with Expect: 100-continue is answered 100 Continue first, or its final answer closes the connection.
-
-    (boto3 mishandles the next Expect request on a connection whose previous one got an early final answer.)"""
+    """An empty-body PUT with Expect: 100-continue is answered 100 Continue first, or its final answer closes the connection."""
+    # botocore keeps the early final answer's status line for the next Expect request on the same connection, so a
+    # 200 without 100 Continue on a kept-alive connection makes the following PutObject hang or misparse.
     hdrs = sign(server, ids.a_alice, "PUT", f"/{bucket}/expect-empty", headers={
         "Expect": "100-continue", "Content-Length": "0"})
     conn = RawConn(server, timeout=5)

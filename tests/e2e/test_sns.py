@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn_harness import ACCOUNT_A, ACCOUNT_B, CairnServer, expect_error, lookup_all, records
+from cairn_harness import ACCOUNT_A, ACCOUNT_B, CairnServer, ensure_bucket, expect_error, lookup_all, records
 
 REGION = "us-east-1"
 SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
@@ -768,6 +768,7 @@ def test_publish_batch_data_event(server, ids):
 
 
 def test_create_trail_requires_the_topic_to_exist(server, ids):
+    ensure_bucket(server, ids.a_alice, "cairn-sns-trail-bucket")
     ct = server.client("cloudtrail", ids.a_alice)
     sns = server.client("sns", ids.a_alice)
     e = expect_error(ct.create_trail, "InsufficientSnsTopicPolicyException", 400, Name=unique("trail"),
@@ -784,6 +785,7 @@ def test_create_trail_requires_the_topic_to_exist(server, ids):
 def test_create_trail_checks_the_topic_policy_in_strict_mode(tmp_path, identities_file, ids, binary):
     server = CairnServer(tmp_path / "data", identities_file, ids, extra_args=["--resource-policy-checks", "strict"]).start()
     try:
+        ensure_bucket(server, ids.a_alice, "cairn-sns-trail-bucket")
         ct = server.client("cloudtrail", ids.a_alice)
         sns = server.client("sns", ids.a_alice)
         name = unique()
