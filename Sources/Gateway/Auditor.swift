@@ -9,12 +9,20 @@ enum Auditor {
         service: any AWSService, operation: String, spec: AuditSpec, call: OperationCall, output: JSONValue?,
         failure: AWSError?, sourceIP: String, userAgent: String?, newID: @Sendable () -> String
     ) -> [CloudTrailEvent] {
-        var primary = event(
+        let primary = event(
             service: service, operation: operation, spec: spec, call: call, output: output, failure: failure,
             sourceIP: sourceIP, userAgent: userAgent, eventID: newID())
         guard failure == nil else { return [primary] }
         let facts = AuditSpec.Facts(input: call.input, output: output, caller: call.caller, region: call.region)
-        let others = spec.otherRecipients(facts).filter { $0 != call.caller.accountId }
+        return withCopies(primary, for: spec.otherRecipients(facts), newID: newID)
+    }
+
+    /// The event plus a copy for every other account the call reached (cross-account access: assuming another
+    /// account's role, reading another account's bucket). The copies show the caller as an `AWSAccount` identity
+    /// and all share one `sharedEventID`.
+    static func withCopies(_ event: CloudTrailEvent, for accounts: [String], newID: @Sendable () -> String) -> [CloudTrailEvent] {
+        var primary = event
+        let others = accounts.filter { $0 != primary.recipientAccountId }
         guard !others.isEmpty else { return [primary] }
         let shared = newID()
         primary.sharedEventID = shared

@@ -67,7 +67,10 @@ extension Gateway {
             let event = Auditor.s3Event(
                 eventName: eventName, outcome: outcome, caller: caller, auth: auth, now: now, requestID: requestID, hostID: hostID,
                 sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: runtime.uuid())
-            try await events.append([StoredEvent(event)])
+            // A call on another account's bucket is recorded for the bucket owner too.
+            let owner = outcome.resources?.last(where: { $0.type == "AWS::S3::Bucket" })?.accountId
+            let all = Auditor.withCopies(event, for: owner.map { [$0] } ?? [], newID: runtime.uuid)
+            try await events.append(all.map(StoredEvent.init))
         }
         return try outcome.response.get()
     }

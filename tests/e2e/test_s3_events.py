@@ -242,3 +242,20 @@ def test_create_subscription_with_new_bucket(strict_server, ids):
         TopicArn=trail["SnsTopicARN"])["Attributes"]["Policy"])
     assert any(st.get("Principal") == {"Service": "cloudtrail.amazonaws.com"} for st in topic_policy["Statement"])
     assert ct.get_trail_status(Name="sub-trail")["IsLogging"] is True
+
+
+def test_call_on_another_accounts_bucket_is_recorded_for_both_accounts(server, ids):
+    """A call by account B on account A's bucket is in B's Event history and in A's, as an AWSAccount identity,
+    both copies sharing one sharedEventID."""
+    ensure_bucket(server, ids.a_alice, "events-s3-shared")
+    e = expect_error(s3(server, ids.b_carol).get_bucket_location,
+                     "AccessDenied", 403, Bucket="events-s3-shared")
+    request_id = e.response["ResponseMetadata"]["RequestId"]
+    mine = find_by_request_id(server.client("cloudtrail", ids.b_root), "GetBucketLocation", request_id)
+    owners = find_by_request_id(server.client("cloudtrail", ids.a_lookup), "GetBucketLocation", request_id)
+    assert mine["recipientAccountId"] == ACCOUNT_B and owners["recipientAccountId"] == ACCOUNT_A
+    assert mine["userIdentity"]["type"] == "IAMUser"
+    assert owners["userIdentity"]["type"] == "AWSAccount" and owners["userIdentity"]["accountId"] == ACCOUNT_B
+    assert mine["sharedEventID"] == owners["sharedEventID"]
+    assert mine["eventID"] != owners["eventID"]
+    assert owners["errorCode"] == "AccessDenied"
