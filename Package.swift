@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
     ],
@@ -64,7 +65,9 @@ let package = Package(
         ),
         .target(
             name: "CloudTrailService",
-            dependencies: serviceDependencies + [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: serviceDependencies + [
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "CompressNIO", package: "compress-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "STSService", dependencies: serviceDependencies, swiftSettings: swiftSettings),

@@ -49,10 +49,15 @@ package func buildApplication(
         throw StartupError("data directory \(config.dataDirectory): SNS state or signing key: \(error)")
     }
     let targets = DeliveryTargets(buckets: s3, topics: sns.topics, policyChecks: config.resourcePolicyChecks)
-    let cloudTrail = try await CloudTrailService(state: storage, events: storage, targets: targets, clock: clock)
+    let cloudTrail = try await CloudTrailService(
+        state: storage, events: storage, targets: targets, destinations: targets, deliveryInterval: config.deliveryInterval,
+        clock: clock, logger: logger)
     let gateway = Gateway(
         services: [cloudTrail, STSService(vault: vault), sns], s3: s3, vault: vault, events: storage, runtime: runtime,
-        flush: { await sns.flush() }, routes: sns.routes
+        flush: {
+            try await cloudTrail.delivery.flush()
+            await sns.flush()
+        }, routes: sns.routes
     )
     var app = Application(
         responder: gateway,
@@ -73,6 +78,7 @@ package func buildApplication(
     app.addServices(
         PeriodicService.retention(events: storage, clock: clock, logger: logger),
         PeriodicService.checkpoints(events: storage, logger: logger),
+        PeriodicService.trailDelivery(cloudTrail.delivery, logger: logger),
         sns.deliveryService)
     return app
 }

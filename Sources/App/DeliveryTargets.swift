@@ -1,5 +1,6 @@
 import AWSCore
 import CloudTrailService
+import NIOCore
 import S3Service
 import SNSService
 
@@ -13,7 +14,7 @@ import SNSService
 /// - Topics: the topic must exist; with strict checks its policy must also let `cloudtrail.amazonaws.com` publish
 ///   (with the trail's ARN and account as `aws:SourceArn` and `aws:SourceAccount`), else
 ///   `InsufficientSnsTopicPolicyException`.
-struct DeliveryTargets: DeliveryTargetChecks {
+struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations {
     let buckets: S3Service
     let topics: SNSTopics
     let policyChecks: AppConfiguration.ResourcePolicyChecks
@@ -45,5 +46,24 @@ struct DeliveryTargets: DeliveryTargetChecks {
                 toTopic: topicARN, service: "cloudtrail.amazonaws.com", sourceArn: trailARN, sourceAccount: account)
         else { throw insufficient }
         if policyChecks == .strict, !allowed { throw insufficient }
+    }
+
+    // MARK: Deliveries
+
+    /// Writes a log or digest file into the trail's bucket as `cloudtrail.amazonaws.com`, with the object attributes
+    /// CloudTrail's deliveries carry (JSON, gzip-encoded, bucket-owner-full-control).
+    func putFile(bucket: String, key: String, gzipped: ByteBuffer, metadata: [(String, String)], trailARN: String, account: String)
+        async throws
+    {
+        try await buckets.putServiceObject(
+            bucket: bucket, key: key, body: gzipped, contentType: "application/json", contentEncoding: "gzip", metadata: metadata,
+            servicePrincipal: "cloudtrail.amazonaws.com", sourceArn: trailARN, sourceAccount: account,
+            checkPolicy: policyChecks == .strict)
+    }
+
+    /// Publishes a delivery notification to the trail's topic as `cloudtrail.amazonaws.com`.
+    func notify(topicARN: String, message: String, trailARN: String, account: String) async throws {
+        _ = try await topics.publish(
+            toTopic: topicARN, message: message, asService: "cloudtrail.amazonaws.com", sourceArn: trailARN, sourceAccount: account)
     }
 }

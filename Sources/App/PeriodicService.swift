@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import Storage
+import CloudTrailService
 
 /// Runs a job now and then every `interval`, until the application shuts down gracefully (a ServiceLifecycle service).
 ///
@@ -14,6 +15,8 @@ struct PeriodicService: Service {
     var failureLevel: Logger.Level = .error
     let logger: Logger
     let job: @Sendable () async throws -> Void
+    /// Runs once more after a graceful shutdown began (delivering what is pending), if set.
+    var final: (@Sendable () async throws -> Void)? = nil
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -26,8 +29,15 @@ struct PeriodicService: Service {
                 do {
                     try await Task.sleep(for: interval)
                 } catch {
-                    return  // cancelled: the application is shutting down
+                    break  // cancelled: the application is shutting down
                 }
+            }
+        }
+        if let final {
+            do {
+                try await final()
+            } catch {
+                logger.log(level: failureLevel, "\(name) failed at shutdown", metadata: ["error": "\(error)"])
             }
         }
     }
@@ -43,6 +53,13 @@ extension PeriodicService {
             let removed = try await events.purge(before: Int64(clock()) - retention)
             if removed > 0 { logger.info("removed events older than 90 days", metadata: ["events.removed": "\(removed)"]) }
         }
+    }
+
+    /// Delivers trail log files every second for the trails whose delivery interval has passed, and everything
+    /// pending once more when the application shuts down gracefully.
+    static func trailDelivery(_ delivery: TrailDelivery, logger: Logger) -> PeriodicService {
+        PeriodicService(name: "trail delivery", interval: .seconds(1), logger: logger, job: { try await delivery.deliverDue() },
+            final: { try await delivery.flush() })
     }
 
     /// Runs the event store's housekeeping (SQLite WAL checkpoints) every half second, off the request path.

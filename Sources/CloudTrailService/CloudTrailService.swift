@@ -2,6 +2,7 @@ package import AWSCore
 import Audit
 package import Gateway
 package import Storage
+package import Logging
 
 /// AWS CloudTrail (JSON 1.1): trails, their status and selectors, tags, and Event history.
 ///
@@ -11,18 +12,27 @@ package struct CloudTrailService: AWSService {
     package let model = ServiceModel.cloudTrail
     package let eventSource = "cloudtrail.amazonaws.com"
     package let operations: [String: Operation]
+    /// Trail log-file delivery (run by the application's background services).
+    package let delivery: TrailDelivery
 
     /// Creates the service over the state and event stores.
     ///
     /// - Parameters:
     ///   - targets: the bucket and topic checks of CreateTrail and UpdateTrail.
+    ///   - destinations: where log files and notifications go (the hosted S3 and SNS).
+    ///   - deliveryInterval: seconds between a trail's log-file deliveries.
     ///   - clock: the current time in epoch seconds.
     package init(
         state: any StateStore, events: any EventStore, targets: any DeliveryTargetChecks = NoDeliveryTargetChecks(),
-        clock: @escaping @Sendable () -> Double
+        destinations: (any TrailDestinations)? = nil, deliveryInterval: Int = 60, clock: @escaping @Sendable () -> Double,
+        logger: Logger = Logger(label: "cairn.cloudtrail")
     ) async throws {
         let registry = try await TrailRegistry(store: state)
-        let trails = TrailOperations(registry: registry, targets: targets)
+        let delivery = try await TrailDelivery(
+            registry: registry, events: events, state: state, destinations: destinations, interval: deliveryInterval,
+            clock: clock, logger: logger)
+        self.delivery = delivery
+        let trails = TrailOperations(registry: registry, targets: targets, delivery: delivery)
         let history = EventHistory(events: events, clock: clock)
         let trailResource: @Sendable (AuditSpec.Facts) -> [LookupResource] = { facts in
             for member in ["Name", "TrailName", "ResourceId"] {

@@ -5,6 +5,7 @@ import Gateway
 struct TrailOperations: Sendable {
     let registry: TrailRegistry
     let targets: any DeliveryTargetChecks
+    let delivery: TrailDelivery
 
     // MARK: Resolving names and ARNs
 
@@ -180,7 +181,10 @@ struct TrailOperations: Sendable {
     /// DeleteTrail: removes the trail (home region only); its bucket, topic and delivered files stay.
     @Sendable func deleteTrail(_ call: OperationCall) async throws -> JSONValue {
         let trail = try resolve(call.input["Name"]?.string, call, mutating: true)
-        return try await registry.mutate { _ in (.object([:]), [trail.key: nil]) }
+        let result = try await registry.mutate { _ in (JSONValue.object([:]), [trail.key: nil]) }
+        // What the trail captured until now is still delivered.
+        try await delivery.loggingStopped(trail, at: call.now)
+        return result
     }
 
     // MARK: Reads
@@ -230,13 +234,23 @@ struct TrailOperations: Sendable {
         var o: [String: JSONValue] = ["IsLogging": .bool(trail.isLogging)]
         if let start = trail.startLoggingTime { o["StartLoggingTime"] = .number(Double(start)) }
         if let stop = trail.stopLoggingTime { o["StopLoggingTime"] = .number(Double(stop)) }
+        // Deliveries are per region: a shadow trail reports its region's.
+        let s = delivery.status(trailKey: trail.key, region: call.region)
+        let time: (Int64?) -> JSONValue? = { $0.map { .number(Double($0)) } }
+        let text: (Int64?) -> JSONValue = { .string($0.map { Timestamp.iso8601($0) } ?? "") }
+        o["LatestDeliveryTime"] = time(s.latestDeliveryTime)
+        o["LatestDeliveryError"] = s.latestDeliveryError.map { .string($0) }
+        o["LatestNotificationTime"] = time(s.latestNotificationTime)
+        o["LatestNotificationError"] = s.latestNotificationError.map { .string($0) }
+        o["LatestDigestDeliveryTime"] = time(s.latestDigestDeliveryTime)
+        o["LatestDigestDeliveryError"] = s.latestDigestDeliveryError.map { .string($0) }
         // The deprecated string members are always present, empty until they have a value.
         o["TimeLoggingStarted"] = .string(trail.startLoggingTime.map { Timestamp.iso8601($0) } ?? "")
         o["TimeLoggingStopped"] = .string(trail.stopLoggingTime.map { Timestamp.iso8601($0) } ?? "")
-        o["LatestDeliveryAttemptTime"] = ""
-        o["LatestDeliveryAttemptSucceeded"] = ""
-        o["LatestNotificationAttemptTime"] = ""
-        o["LatestNotificationAttemptSucceeded"] = ""
+        o["LatestDeliveryAttemptTime"] = text(s.latestDeliveryAttemptTime)
+        o["LatestDeliveryAttemptSucceeded"] = text(s.latestDeliveryAttemptSucceeded)
+        o["LatestNotificationAttemptTime"] = text(s.latestNotificationAttemptTime)
+        o["LatestNotificationAttemptSucceeded"] = text(s.latestNotificationAttemptSucceeded)
         return .object(o)
     }
 
@@ -254,8 +268,9 @@ struct TrailOperations: Sendable {
 
     private func setLogging(_ call: OperationCall, on: Bool) async throws -> JSONValue {
         let found = try resolve(call.input["Name"]?.string, call, mutating: true)
-        return try await registry.mutate { current in
-            guard var trail = current[found.key] else { return (.object([:]), [:]) }
+        let (changed, updated) = try await registry.mutate { current -> (result: (Bool, Trail?), changes: [String: Trail?]) in
+            guard var trail = current[found.key] else { return ((false, nil), [:]) }
+            let was = trail.isLogging
             if on {
                 if !trail.isLogging { trail.startLoggingTime = call.now }
                 trail.isLogging = true
@@ -263,8 +278,16 @@ struct TrailOperations: Sendable {
                 if trail.isLogging { trail.stopLoggingTime = call.now }
                 trail.isLogging = false
             }
-            return (.object([:]), [trail.key: trail])
+            return ((was != on, trail), [trail.key: trail])
         }
+        if changed, let updated {
+            if on {
+                try await delivery.loggingStarted(updated)
+            } else {
+                try await delivery.loggingStopped(updated, at: call.now)
+            }
+        }
+        return .object([:])
     }
 
     // MARK: Selectors

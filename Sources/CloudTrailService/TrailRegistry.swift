@@ -20,6 +20,11 @@ final class TrailRegistry: Sendable {
         self.store = store
     }
 
+    /// The trail stored under a key (`account/homeRegion/name`), if it exists.
+    func trail(key: String) -> Trail? {
+        trails.withLock { $0[key] }
+    }
+
     /// Every trail of an account, sorted by home region and name.
     func all(account: String) -> [Trail] {
         trails.withLock { $0.values.filter { $0.accountId == account } }

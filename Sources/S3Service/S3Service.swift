@@ -5,7 +5,8 @@ package import Gateway
 import HTTPTypes
 import Hummingbird
 package import Logging
-import NIOCore
+package import NIOCore
+import Crypto
 package import Storage
 
 /// Amazon S3 on Cairn's endpoint: buckets with their configuration, objects stored as files, multipart uploads.
@@ -256,5 +257,36 @@ extension S3Service {
     /// The facts of a bucket, or `nil` when it does not exist.
     package func bucketFacts(_ name: String) -> BucketFacts? {
         buckets.bucket(name).map { BucketFacts(name: $0.name, owner: $0.owner, region: $0.region, policy: $0.policy) }
+    }
+}
+
+extension S3Service {
+    /// Writes an object on behalf of an AWS service (CloudTrail delivering a log or digest file), as S3 does for
+    /// such writes: the bucket must exist (`NoSuchBucket`) and, when `checkPolicy`, its policy must let the service
+    /// principal put the object with `x-amz-acl: bucket-owner-full-control` (`AccessDenied`). The object belongs to
+    /// the bucket owner.
+    package func putServiceObject(
+        bucket name: String, key: String, body: ByteBuffer, contentType: String, contentEncoding: String?,
+        metadata: [(String, String)], servicePrincipal: String, sourceArn: String, sourceAccount: String, checkPolicy: Bool
+    ) async throws {
+        guard let bucket = buckets.bucket(name) else { throw S3Errors.noSuchBucket(name) }
+        if checkPolicy {
+            let request = PolicyDocument.Request(
+                servicePrincipal: servicePrincipal, action: "s3:PutObject", resource: Self.objectARN(name, key),
+                context: ["aws:SourceArn": sourceArn, "aws:SourceAccount": sourceAccount, "s3:x-amz-acl": "bucket-owner-full-control"])
+            guard let policy = bucket.policy, let document = try? PolicyDocument(json: policy), document.allows(request) else {
+                throw S3Errors.accessDenied
+            }
+        }
+        let md5 = body.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
+        let file = try await files.write(body)
+        var headers: [String: String] = [:]
+        if let contentEncoding { headers["content-encoding"] = contentEncoding }
+        let object = StoredObject(
+            file: file, size: Int64(body.readableBytes), etag: Hex.encode(md5), modifiedMillis: Int64(runtime.now() * 1000),
+            contentType: contentType, headers: headers, metadata: metadata.map { [$0.0.lowercased(), $0.1] }, checksums: [:],
+            checksumType: nil, partCount: nil, partSizes: nil, owner: bucket.owner, storageClass: "STANDARD", tagging: nil,
+            serverSideEncryption: bucket.encryption?.algorithm ?? "AES256")
+        try await commit(object, bucket: name, key: key)
     }
 }

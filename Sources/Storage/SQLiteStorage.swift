@@ -181,7 +181,7 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         }
     }
 
-    private static func eventRow(_ row: Row) -> EventRow {
+    static func eventRow(_ row: Row) -> EventRow {
         let resources = Self.decodeResources(row[11])
         let record: Data = row[12]
         let readOnly: String = row[8]
@@ -279,6 +279,37 @@ extension StoredEvent {
 }
 
 extension SQLiteStorage {
+    package func events(after seq: Int64, limit: Int) async throws -> [EventRow] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, account, region, management, event_time, event_id, event_name, event_source, read_only,
+                        username, access_key_id, resources, record
+                    FROM events WHERE seq > ? ORDER BY seq LIMIT ?
+                    """, arguments: [seq, limit]
+            ).map(Self.eventRow)
+        }
+    }
+
+    package func latestSequence() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+    }
+
+    package func apply(_ changes: [StateChange]) async throws {
+        try await pool.write { db in
+            for change in changes {
+                if let value = change.value {
+                    try db.execute(
+                        sql: "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value",
+                        arguments: [change.namespace, change.key, Data(value)])
+                } else {
+                    try db.execute(sql: "DELETE FROM state WHERE namespace = ? AND key = ?", arguments: [change.namespace, change.key])
+                }
+            }
+        }
+    }
+
     /// The least string above every string that starts with `prefix` (in UTF-8 byte order, which is code point
     /// order): the prefix with its last scalar replaced by the next one. `nil` for an empty prefix.
     package static func upperBound(ofPrefix prefix: String) -> String? {

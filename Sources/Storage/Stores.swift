@@ -122,6 +122,25 @@ package protocol EventStore: Sendable {
     func purge(before cutoff: Int64) async throws -> Int
     /// Does the store's periodic housekeeping off the request path (SQLite: a WAL checkpoint).
     func checkpoint() async throws
+    /// Every event (all accounts, regions and categories) after `seq`, oldest first, at most `limit`: the feed
+    /// trail delivery reads.
+    func events(after seq: Int64, limit: Int) async throws -> [EventRow]
+    /// The sequence number of the newest event (0 when there is none).
+    func latestSequence() async throws -> Int64
+}
+
+/// One change of a ``StateStore`` batch: a value to store, or (`value == nil`) a key to remove.
+package struct StateChange: Sendable {
+    package var namespace: String
+    package var key: String
+    package var value: [UInt8]?
+
+    /// Creates a change.
+    package init(_ namespace: String, _ key: String, _ value: [UInt8]?) {
+        self.namespace = namespace
+        self.key = key
+        self.value = value
+    }
 }
 
 /// A small durable key/value store for service state (trails, temporary credentials, ...).
@@ -132,6 +151,8 @@ package protocol StateStore: Sendable {
     func put(_ namespace: String, _ key: String, _ value: [UInt8]) async throws
     /// Stores or replaces several values of a namespace in one transaction: all of them are durable, or none.
     func put(_ namespace: String, entries: [(key: String, value: [UInt8])]) async throws
+    /// Applies puts and deletes across namespaces in one transaction: all of them are durable, or none.
+    func apply(_ changes: [StateChange]) async throws
     /// Removes a value (no error when it does not exist).
     func delete(_ namespace: String, _ key: String) async throws
     /// Every key and value of a namespace, in key order.

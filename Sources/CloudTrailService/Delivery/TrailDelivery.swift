@@ -1,0 +1,399 @@
+import AWSCore
+import CompressNIO
+import Crypto
+import Foundation
+import Logging
+package import NIOCore
+import Storage
+import Synchronization
+
+/// Where CloudTrail delivers: the hosted S3 and SNS, reached as the service principal `cloudtrail.amazonaws.com`.
+///
+/// The composition root implements it over the S3 and SNS services (CloudTrail never imports them).
+package protocol TrailDestinations: Sendable {
+    /// Writes a gzipped file into a bucket as CloudTrail does (`x-amz-acl: bucket-owner-full-control`,
+    /// `Content-Type: application/json`, `Content-Encoding: gzip`, the given user metadata).
+    ///
+    /// - Throws: an `AWSError` whose code is S3's (`NoSuchBucket`, `AccessDenied`), recorded as the trail's
+    ///   `LatestDeliveryError`.
+    func putFile(bucket: String, key: String, gzipped: ByteBuffer, metadata: [(String, String)], trailARN: String, account: String)
+        async throws
+    /// Publishes a notification to the trail's topic.
+    func notify(topicARN: String, message: String, trailARN: String, account: String) async throws
+}
+
+/// What GetTrailStatus reports about deliveries, per trail and region; every member is set only once it happened.
+package struct DeliveryStatus: Codable, Sendable, Equatable {
+    var latestDeliveryTime: Int64?
+    var latestDeliveryAttemptTime: Int64?
+    var latestDeliveryAttemptSucceeded: Int64?
+    var latestDeliveryError: String?
+    var latestNotificationTime: Int64?
+    var latestNotificationAttemptTime: Int64?
+    var latestNotificationAttemptSucceeded: Int64?
+    var latestNotificationError: String?
+    var latestDigestDeliveryTime: Int64?
+    var latestDigestDeliveryError: String?
+}
+
+/// A delivered log file, as a later digest lists it.
+struct DeliveredLogFile: Codable, Sendable, Equatable {
+    var bucket: String
+    var key: String
+    /// Lower-case hex SHA-256 of the uncompressed file.
+    var sha256: String
+    var newestEventTime: Int64
+    var oldestEventTime: Int64
+    var deliveredAt: Int64
+}
+
+/// A trail's position in the event feed, and the batch it is delivering, if any.
+///
+/// A batch is written down (the events `(lastSeq, toSeq]`, the delivery time and the object keys) before any file is
+/// written, and the cursor moves to `toSeq` in the same transaction that records the delivered files. A crash in
+/// between replays the same batch into the same keys, so every selected event ends up in exactly one file.
+struct DeliveryCursor: Codable, Sendable {
+    var lastSeq: Int64
+    var pending: PendingBatch?
+    /// The trail as last seen, to deliver what a deleted trail still owes.
+    var trail: Trail
+    /// When the trail stopped (or was deleted): events after this time are not delivered.
+    var stoppedAt: Int64?
+    /// Whether a stopped trail has delivered everything it owed.
+    var finished: Bool? = nil
+
+    struct PendingBatch: Codable, Sendable {
+        var toSeq: Int64
+        var deliveredAt: Int64
+        /// Object key per source region.
+        var keys: [String: String]
+    }
+}
+
+/// Trail log-file delivery: every interval (and on flush, StopLogging, DeleteTrail and shutdown), each logging
+/// trail's newly selected events become one gzipped `{"Records":[...]}` file per region in the trail's bucket,
+/// followed by an SNS notification when the trail has a topic.
+package final class TrailDelivery: Sendable {
+    static let cursors = "cloudtrail.cursors"
+    static let statuses = "cloudtrail.status"
+    static let logFiles = "cloudtrail.logfiles"
+    /// Events read per page of the feed.
+    static let pageSize = 10_000
+    /// At most this many events go into one batch (files stay well under CloudTrail's 50 MB limit).
+    static let maxBatch = 100_000
+
+    private let registry: TrailRegistry
+    private let events: any EventStore
+    private let state: any StateStore
+    private let destinations: (any TrailDestinations)?
+    private let clock: @Sendable () -> Double
+    private let logger: Logger
+    private let interval: Int64
+    private let lock = AsyncLock()
+    private let status: Mutex<[String: DeliveryStatus]>
+    private let lastRun = Mutex<[String: Int64]>([:])
+
+    init(
+        registry: TrailRegistry, events: any EventStore, state: any StateStore, destinations: (any TrailDestinations)?,
+        interval: Int, clock: @escaping @Sendable () -> Double, logger: Logger
+    ) async throws {
+        self.registry = registry
+        self.events = events
+        self.state = state
+        self.destinations = destinations
+        self.interval = Int64(max(1, interval))
+        self.clock = clock
+        self.logger = logger
+        var loaded: [String: DeliveryStatus] = [:]
+        for (key, value) in try await state.all(Self.statuses) {
+            loaded[key] = try JSONDecoder().decode(DeliveryStatus.self, from: Data(value))
+        }
+        status = Mutex(loaded)
+    }
+
+    /// The delivery status of a trail in a region.
+    func status(trailKey: String, region: String) -> DeliveryStatus {
+        status.withLock { $0[trailKey + "|" + region] } ?? DeliveryStatus()
+    }
+
+    // MARK: Logging state changes
+
+    /// StartLogging: the trail's deliveries start with the events after this moment (the StartLogging call
+    /// included). What a previous logging period still owed is delivered first.
+    func loggingStarted(_ trail: Trail) async throws {
+        try await lock.withLock {
+            if let cursor = try await cursor(trail.key), cursor.stoppedAt != nil || cursor.pending != nil {
+                try await deliver(cursor, final: true)
+            }
+            let latest = try await events.latestSequence()
+            try await save(DeliveryCursor(lastSeq: latest, pending: nil, trail: trail, stoppedAt: nil, finished: nil))
+            // The first file comes one interval after logging starts.
+            lastRun.withLock { $0[trail.key] = Int64(clock()) }
+        }
+    }
+
+    /// StopLogging or DeleteTrail: the trail still gets the events up to this moment, then nothing.
+    func loggingStopped(_ trail: Trail, at time: Int64) async throws {
+        try await lock.withLock {
+            guard var cursor = try await cursor(trail.key) else { return }
+            cursor.trail = trail
+            cursor.stoppedAt = cursor.stoppedAt ?? time
+            try await save(cursor)
+        }
+    }
+
+    // MARK: Running
+
+    /// Delivers for every trail whose interval has passed.
+    package func deliverDue() async throws {
+        try await run(force: false)
+    }
+
+    /// Delivers everything pending now (`/_cairn/flush`, shutdown).
+    package func flush() async throws {
+        try await run(force: true)
+    }
+
+    private func run(force: Bool) async throws {
+        try await lock.withLock {
+            let now = Int64(clock())
+            for (_, value) in try await state.all(Self.cursors) {
+                var cursor = try JSONDecoder().decode(DeliveryCursor.self, from: Data(value))
+                let key = cursor.trail.key
+                // Follow configuration changes; a trail that is gone keeps its last configuration.
+                let current = registry.trail(key: key)
+                if let current { cursor.trail = current }
+                if current == nil, cursor.stoppedAt == nil { cursor.stoppedAt = now }
+                if cursor.finished == true { continue }
+                let last = lastRun.withLock { $0[key] } ?? 0
+                guard force || cursor.stoppedAt != nil || cursor.pending != nil || now - last >= interval else { continue }
+                lastRun.withLock { $0[key] = now }
+                do {
+                    try await deliver(cursor, final: cursor.stoppedAt != nil)
+                } catch {
+                    logger.debug("trail delivery failed", metadata: ["trail": "\(key)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Delivers one trail's pending batch and then its new events, batch by batch, until it is up to date.
+    private func deliver(_ start: DeliveryCursor, final: Bool) async throws {
+        var cursor = start
+        if let pending = cursor.pending {
+            cursor = try await write(cursor, pending: pending)
+        }
+        let latest = try await events.latestSequence()
+        while cursor.lastSeq < latest {
+            let batch = try await collect(cursor, upTo: latest)
+            if batch.byRegion.isEmpty {
+                cursor.lastSeq = batch.toSeq
+                try await save(cursor)
+                continue
+            }
+            let deliveredAt = Int64(clock())
+            var keys: [String: String] = [:]
+            for region in batch.byRegion.keys {
+                keys[region] = Self.logFileKey(trail: cursor.trail, region: region, at: deliveredAt, unique: IDs.alphanumeric(16))
+            }
+            cursor.pending = .init(toSeq: batch.toSeq, deliveredAt: deliveredAt, keys: keys)
+            try await save(cursor)
+            cursor = try await write(cursor, pending: cursor.pending!, collected: batch)
+        }
+        // A stopped trail owes nothing more once the events of its last second are surely in: it is finished (and a
+        // deleted trail's cursor goes away).
+        if final, let stopped = cursor.stoppedAt, Int64(clock()) > stopped + 1 {
+            if registry.trail(key: cursor.trail.key) == nil {
+                try await state.delete(Self.cursors, cursor.trail.key)
+            } else {
+                cursor.finished = true
+                try await save(cursor)
+            }
+        }
+    }
+
+    /// The selected events after the cursor, up to `latest` and at most ``maxBatch``, grouped by region.
+    private func collect(_ cursor: DeliveryCursor, upTo latest: Int64) async throws -> (toSeq: Int64, byRegion: [String: [StoredEvent]]) {
+        let selection = EventSelection(cursor.trail)
+        var after = cursor.lastSeq
+        var byRegion: [String: [StoredEvent]] = [:]
+        var count = 0
+        while after < latest, count < Self.maxBatch {
+            let page = try await events.events(after: after, limit: min(Self.pageSize, Self.maxBatch - count))
+            if page.isEmpty { break }
+            for row in page {
+                if row.seq > latest { break }
+                after = row.seq
+                count += 1
+                if let stop = cursor.stoppedAt, row.event.eventTime > stop { continue }
+                if selection.selects(row.event) { byRegion[row.event.region, default: []].append(row.event) }
+            }
+            if page.last.map({ $0.seq >= latest }) ?? true { break }
+        }
+        return (after, byRegion)
+    }
+
+    /// Writes a batch's files (re-collecting its events when replaying after a crash), then commits the cursor, the
+    /// delivered files and the status in one transaction, then notifies.
+    private func write(
+        _ start: DeliveryCursor, pending: DeliveryCursor.PendingBatch,
+        collected: (toSeq: Int64, byRegion: [String: [StoredEvent]])? = nil
+    ) async throws -> DeliveryCursor {
+        var cursor = start
+        let batch: [String: [StoredEvent]]
+        if let collected {
+            batch = collected.byRegion
+        } else {
+            batch = try await replay(cursor, upTo: pending.toSeq)
+        }
+        let trail = cursor.trail
+        let attempt = Int64(clock())
+        var files: [(region: String, file: DeliveredLogFile)] = []
+        do {
+            guard let destinations else { throw AWSError("NoSuchBucket", "No S3 service is hosted") }
+            for region in batch.keys.sorted() {
+                guard let key = pending.keys[region], let records = batch[region], !records.isEmpty else { continue }
+                var body = ByteBuffer()
+                body.writeString(#"{"Records":["#)
+                for (i, e) in records.enumerated() {
+                    if i > 0 { body.writeString(",") }
+                    body.writeBytes(e.record)
+                }
+                body.writeString("]}")
+                let sha = Hex.encode(body.withUnsafeReadableBytes { Array(SHA256.hash(data: $0)) })
+                var plain = body
+                let gzipped = try plain.compress(with: .gzip())
+                try await destinations.putFile(
+                    bucket: trail.s3BucketName, key: key, gzipped: gzipped, metadata: [], trailARN: trail.arn, account: trail.accountId)
+                let times = records.map(\.eventTime)
+                files.append(
+                    (region, DeliveredLogFile(
+                        bucket: trail.s3BucketName, key: key, sha256: sha, newestEventTime: times.max() ?? 0,
+                        oldestEventTime: times.min() ?? 0, deliveredAt: pending.deliveredAt)))
+            }
+        } catch {
+            let code = (error as? AWSError)?.code ?? "InternalFailure"
+            try await updateStatus(trail, regions: Array(batch.keys)) {
+                $0.latestDeliveryAttemptTime = attempt
+                $0.latestDeliveryError = code
+            }
+            throw error
+        }
+        // Commit: cursor, delivered files and status together.
+        cursor.lastSeq = pending.toSeq
+        cursor.pending = nil
+        var changes: [StateChange] = [StateChange(Self.cursors, trail.key, Array(try JSONEncoder().encode(cursor)))]
+        for (region, file) in files {
+            let recordKey = "\(trail.key)|\(region)|\(Self.pad(file.deliveredAt))|\(file.key)"
+            changes.append(StateChange(Self.logFiles, recordKey, Array(try JSONEncoder().encode(file))))
+        }
+        let regions = files.map(\.region)
+        let newStatus = status.withLock { all in
+            regions.map { region -> (String, DeliveryStatus) in
+                var s = all[trail.key + "|" + region] ?? DeliveryStatus()
+                s.latestDeliveryTime = attempt
+                s.latestDeliveryAttemptTime = attempt
+                s.latestDeliveryAttemptSucceeded = attempt
+                s.latestDeliveryError = nil
+                return (trail.key + "|" + region, s)
+            }
+        }
+        for (key, s) in newStatus { changes.append(StateChange(Self.statuses, key, Array(try JSONEncoder().encode(s)))) }
+        try await state.apply(changes)
+        status.withLock { all in for (key, s) in newStatus { all[key] = s } }
+        if let topic = trail.snsTopicARN, !files.isEmpty {
+            await notify(trail, topic: topic, files: files.map(\.file), regions: regions)
+        }
+        return cursor
+    }
+
+    /// Re-collects a pending batch's events after a restart: the events `(lastSeq, toSeq]` the trail selects.
+    private func replay(_ cursor: DeliveryCursor, upTo toSeq: Int64) async throws -> [String: [StoredEvent]] {
+        let selection = EventSelection(cursor.trail)
+        var after = cursor.lastSeq
+        var byRegion: [String: [StoredEvent]] = [:]
+        while after < toSeq {
+            let page = try await events.events(after: after, limit: Self.pageSize)
+            if page.isEmpty { break }
+            for row in page where row.seq <= toSeq {
+                if let stop = cursor.stoppedAt, row.event.eventTime > stop { continue }
+                if selection.selects(row.event) { byRegion[row.event.region, default: []].append(row.event) }
+            }
+            after = page.last!.seq
+        }
+        return byRegion
+    }
+
+    /// Publishes `{"s3Bucket":…,"s3ObjectKey":[…]}` to the trail's topic and records the outcome.
+    private func notify(_ trail: Trail, topic: String, files: [DeliveredLogFile], regions: [String]) async {
+        var w = JSONWriter(capacity: 256)
+        w.beginObject()
+        w.field("s3Bucket", trail.s3BucketName)
+        w.key("s3ObjectKey")
+        w.beginArray()
+        for file in files {
+            w.arrayElement()
+            w.string(file.key)
+        }
+        w.endArray()
+        w.endObject()
+        let attempt = Int64(clock())
+        var failure: String?
+        do {
+            try await destinations?.notify(
+                topicARN: topic, message: String(decoding: w.bytes, as: UTF8.self), trailARN: trail.arn, account: trail.accountId)
+        } catch {
+            failure = (error as? AWSError)?.code ?? "InternalFailure"
+        }
+        try? await updateStatus(trail, regions: regions) { s in
+            s.latestNotificationAttemptTime = attempt
+            if let failure {
+                s.latestNotificationError = failure
+            } else {
+                s.latestNotificationTime = attempt
+                s.latestNotificationAttemptSucceeded = attempt
+                s.latestNotificationError = nil
+            }
+        }
+    }
+
+    private func updateStatus(_ trail: Trail, regions: [String], _ change: (inout DeliveryStatus) -> Void) async throws {
+        let updated = status.withLock { all in
+            regions.map { region -> (String, DeliveryStatus) in
+                var s = all[trail.key + "|" + region] ?? DeliveryStatus()
+                change(&s)
+                all[trail.key + "|" + region] = s
+                return (trail.key + "|" + region, s)
+            }
+        }
+        try await state.apply(try updated.map { StateChange(Self.statuses, $0.0, Array(try JSONEncoder().encode($0.1))) })
+    }
+
+    // MARK: Persistence and names
+
+    private func cursor(_ key: String) async throws -> DeliveryCursor? {
+        try await state.entries(Self.cursors, prefix: key).first { $0.key == key }.map {
+            try JSONDecoder().decode(DeliveryCursor.self, from: Data($0.value))
+        }
+    }
+
+    private func save(_ cursor: DeliveryCursor) async throws {
+        try await state.put(Self.cursors, cursor.trail.key, Array(try JSONEncoder().encode(cursor)))
+    }
+
+    static func pad(_ n: Int64) -> String {
+        let s = String(n)
+        return String(repeating: "0", count: max(0, 12 - s.count)) + s
+    }
+
+    /// `[prefix/]AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDD>T<HHmm>Z_<unique>.json.gz`.
+    static func logFileKey(trail: Trail, region: String, at time: Int64, unique: String) -> String {
+        let c = Timestamp.civil(time)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let date = "\(c.year)/\(two(c.month))/\(two(c.day))"
+        let stamp = "\(c.year)\(two(c.month))\(two(c.day))T\(two(c.hour))\(two(c.minute))Z"
+        let prefix = trail.s3KeyPrefix.map { $0.isEmpty ? "" : $0 + "/" } ?? ""
+        let account = trail.accountId
+        return "\(prefix)AWSLogs/\(account)/CloudTrail/\(region)/\(date)/\(account)_CloudTrail_\(region)_\(stamp)_\(unique).json.gz"
+    }
+}
