@@ -64,6 +64,7 @@ struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations {
     /// Publishes a delivery notification to the trail's topic as `cloudtrail.amazonaws.com`.
     func notify(topicARN: String, message: String, trailARN: String, account: String) async throws {
         _ = try await topics.publish(
-            toTopic: topicARN, message: message, asService: "cloudtrail.amazonaws.com", sourceArn: trailARN, sourceAccount: account)
+            toTopic: topicARN, message: message, asService: "cloudtrail.amazonaws.com", sourceArn: trailARN, sourceAccount: account,
+            checkPolicy: policyChecks == .strict)
     }
 }
