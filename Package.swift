@@ -64,7 +64,9 @@ let package = Package(
         ),
         .target(
             name: "CloudTrailService",
-            dependencies: serviceDependencies + [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: serviceDependencies + [
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "STSService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
