@@ -3,7 +3,8 @@ import Audit
 package import Gateway
 package import Storage
 
-/// AWS CloudTrail (JSON 1.1): trails, their status and selectors, tags, and Event history.
+/// AWS CloudTrail (JSON 1.1): trails, their status and selectors, tags, Event history, and the public keys of
+/// digest signing.
 ///
 /// Every operation of the model is declared: the ones Cairn implements run their handlers; the rest (CloudTrail
 /// Lake, channels, dashboards, ...) answer `UnsupportedOperationException` and are still audited.
@@ -11,19 +12,24 @@ package struct CloudTrailService: AWSService {
     package let model = ServiceModel.cloudTrail
     package let eventSource = "cloudtrail.amazonaws.com"
     package let operations: [String: Operation]
+    /// The digest-signing keys `ListPublicKeys` lists; trail delivery signs digests with the same instance.
+    package let signingKeys: SigningKeys
 
     /// Creates the service over the state and event stores.
     ///
     /// - Parameters:
     ///   - targets: the bucket and topic checks of CreateTrail and UpdateTrail.
+    ///   - signingKeys: the per-region digest-signing keys (shared with trail delivery).
     ///   - clock: the current time in epoch seconds.
     package init(
         state: any StateStore, events: any EventStore, targets: any DeliveryTargetChecks = NoDeliveryTargetChecks(),
-        clock: @escaping @Sendable () -> Double
+        signingKeys: SigningKeys, clock: @escaping @Sendable () -> Double
     ) async throws {
+        self.signingKeys = signingKeys
         let registry = try await TrailRegistry(store: state)
         let trails = TrailOperations(registry: registry, targets: targets)
         let history = EventHistory(events: events, clock: clock)
+        let publicKeys = PublicKeyOperations(keys: signingKeys)
         let trailResource: @Sendable (AuditSpec.Facts) -> [LookupResource] = { facts in
             for member in ["Name", "TrailName", "ResourceId"] {
                 if let value = facts.input[member]?.string {
@@ -60,6 +66,7 @@ package struct CloudTrailService: AWSService {
             "RemoveTags": write(trails.removeTags),
             "ListTags": read(trails.listTags),
             "LookupEvents": Operation(audit: AuditSpec(readOnly: true), run: history.lookupEvents),
+            "ListPublicKeys": Operation(audit: AuditSpec(readOnly: true), run: publicKeys.listPublicKeys),
         ]
         for name in ServiceModel.cloudTrail.operations.keys where ops[name] == nil {
             let readOnly = ["Get", "Describe", "List", "Lookup", "Search"].contains { name.hasPrefix($0) }
