@@ -131,6 +131,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CloudTrailServiceTests",
+            dependencies: [
+                "CloudTrailService", "AWSCore", "Audit", "Gateway", "Storage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SNSServiceTests",
             dependencies: [
                 "SNSService", "AWSCore", "Gateway", "Storage", logging, .product(name: "Crypto", package: "swift-crypto"),
