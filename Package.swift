@@ -67,6 +67,7 @@ let package = Package(
             name: "CloudTrailService",
             dependencies: serviceDependencies + [
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -128,6 +129,15 @@ let package = Package(
             dependencies: [
                 "S3Service", "AWSCore", "Audit", "Gateway", "Storage", hummingbird, nioCore, logging,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CloudTrailServiceTests",
+            dependencies: [
+                "CloudTrailService", "AWSCore", "Audit", "Gateway", "Storage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

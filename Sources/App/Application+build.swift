@@ -49,9 +49,15 @@ package func buildApplication(
         throw StartupError("data directory \(config.dataDirectory): SNS state or signing key: \(error)")
     }
     let targets = DeliveryTargets(buckets: s3, topics: sns.topics, policyChecks: config.resourcePolicyChecks)
+    let signingKeys: SigningKeys
+    do {
+        signingKeys = try await SigningKeys(directory: config.dataDirectory + "/cloudtrail/keys", store: storage, clock: clock)
+    } catch {
+        throw StartupError("data directory \(config.dataDirectory): CloudTrail signing keys: \(error)")
+    }
     let cloudTrail = try await CloudTrailService(
-        state: storage, events: storage, targets: targets, destinations: targets, deliveryInterval: config.deliveryInterval,
-        clock: clock, logger: logger)
+        state: storage, events: storage, targets: targets, signingKeys: signingKeys, destinations: targets,
+        deliveryInterval: config.deliveryInterval, digestInterval: config.digestInterval, clock: clock, logger: logger)
     let gateway = Gateway(
         services: [cloudTrail, STSService(vault: vault), sns], s3: s3, vault: vault, events: storage, runtime: runtime,
         flush: {

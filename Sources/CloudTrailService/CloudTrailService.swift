@@ -4,7 +4,8 @@ package import Gateway
 package import Storage
 package import Logging
 
-/// AWS CloudTrail (JSON 1.1): trails, their status and selectors, tags, and Event history.
+/// AWS CloudTrail (JSON 1.1): trails, their status and selectors, tags, Event history, and the public keys of
+/// digest signing.
 ///
 /// Every operation of the model is declared: the ones Cairn implements run their handlers; the rest (CloudTrail
 /// Lake, channels, dashboards, ...) answer `UnsupportedOperationException` and are still audited.
@@ -14,26 +15,32 @@ package struct CloudTrailService: AWSService {
     package let operations: [String: Operation]
     /// Trail log-file delivery (run by the application's background services).
     package let delivery: TrailDelivery
+    /// The digest-signing keys `ListPublicKeys` lists; trail delivery signs digests with the same instance.
+    package let signingKeys: SigningKeys
 
     /// Creates the service over the state and event stores.
     ///
     /// - Parameters:
     ///   - targets: the bucket and topic checks of CreateTrail and UpdateTrail.
+    ///   - signingKeys: the per-region digest-signing keys (shared with trail delivery).
     ///   - destinations: where log files and notifications go (the hosted S3 and SNS).
     ///   - deliveryInterval: seconds between a trail's log-file deliveries.
+    ///   - digestInterval: seconds between a validating trail's digest files.
     ///   - clock: the current time in epoch seconds.
     package init(
         state: any StateStore, events: any EventStore, targets: any DeliveryTargetChecks = NoDeliveryTargetChecks(),
-        destinations: (any TrailDestinations)? = nil, deliveryInterval: Int = 60, clock: @escaping @Sendable () -> Double,
-        logger: Logger = Logger(label: "cairn.cloudtrail")
+        signingKeys: SigningKeys, destinations: (any TrailDestinations)? = nil, deliveryInterval: Int = 60,
+        digestInterval: Int = 3600, clock: @escaping @Sendable () -> Double, logger: Logger = Logger(label: "cairn.cloudtrail")
     ) async throws {
+        self.signingKeys = signingKeys
         let registry = try await TrailRegistry(store: state)
         let delivery = try await TrailDelivery(
-            registry: registry, events: events, state: state, destinations: destinations, interval: deliveryInterval,
-            clock: clock, logger: logger)
+            registry: registry, events: events, state: state, destinations: destinations, signingKeys: signingKeys,
+            interval: deliveryInterval, digestInterval: digestInterval, clock: clock, logger: logger)
         self.delivery = delivery
         let trails = TrailOperations(registry: registry, targets: targets, delivery: delivery)
         let history = EventHistory(events: events, clock: clock)
+        let publicKeys = PublicKeyOperations(keys: signingKeys)
         let trailResource: @Sendable (AuditSpec.Facts) -> [LookupResource] = { facts in
             for member in ["Name", "TrailName", "ResourceId"] {
                 if let value = facts.input[member]?.string {
@@ -70,6 +77,7 @@ package struct CloudTrailService: AWSService {
             "RemoveTags": write(trails.removeTags),
             "ListTags": read(trails.listTags),
             "LookupEvents": Operation(audit: AuditSpec(readOnly: true), run: history.lookupEvents),
+            "ListPublicKeys": Operation(audit: AuditSpec(readOnly: true), run: publicKeys.listPublicKeys),
         ]
         for name in ServiceModel.cloudTrail.operations.keys where ops[name] == nil {
             let readOnly = ["Get", "Describe", "List", "Lookup", "Search"].contains { name.hasPrefix($0) }

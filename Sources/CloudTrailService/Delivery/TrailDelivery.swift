@@ -77,6 +77,7 @@ package final class TrailDelivery: Sendable {
     static let cursors = "cloudtrail.cursors"
     static let statuses = "cloudtrail.status"
     static let logFiles = "cloudtrail.logfiles"
+    static let digests = "cloudtrail.digests"
     /// Events read per page of the feed.
     static let pageSize = 10_000
     /// At most this many events go into one batch (files stay well under CloudTrail's 50 MB limit).
@@ -89,14 +90,18 @@ package final class TrailDelivery: Sendable {
     private let clock: @Sendable () -> Double
     private let logger: Logger
     private let interval: Int64
+    private let digestInterval: Int64
+    private let signingKeys: SigningKeys
     private let lock = AsyncLock()
     private let status: Mutex<[String: DeliveryStatus]>
     private let lastRun = Mutex<[String: Int64]>([:])
 
     init(
         registry: TrailRegistry, events: any EventStore, state: any StateStore, destinations: (any TrailDestinations)?,
-        interval: Int, clock: @escaping @Sendable () -> Double, logger: Logger
+        signingKeys: SigningKeys, interval: Int, digestInterval: Int, clock: @escaping @Sendable () -> Double, logger: Logger
     ) async throws {
+        self.signingKeys = signingKeys
+        self.digestInterval = Int64(max(1, digestInterval))
         self.registry = registry
         self.events = events
         self.state = state
@@ -127,8 +132,14 @@ package final class TrailDelivery: Sendable {
             }
             let latest = try await events.latestSequence()
             try await save(DeliveryCursor(lastSeq: latest, pending: nil, trail: trail, stoppedAt: nil, finished: nil))
-            // The first file comes one interval after logging starts.
+            // The first file comes one interval after logging starts; digests start a new chain.
             lastRun.withLock { $0[trail.key] = Int64(clock()) }
+            for (key, _) in try await state.entries(Self.digests, prefix: trail.key + "|") {
+                try await state.delete(Self.digests, key)
+            }
+            if trail.logFileValidationEnabled {
+                try await saveChain(trail, trail.homeRegion, DigestChain(windowStart: Int64(clock()), previous: nil))
+            }
         }
     }
 
@@ -173,6 +184,11 @@ package final class TrailDelivery: Sendable {
                 } catch {
                     logger.debug("trail delivery failed", metadata: ["trail": "\(key)", "error": "\(error)"])
                 }
+                do {
+                    try await writeDigests(cursor.trail, now: now, final: cursor.stoppedAt.map { min($0 + 1, now) })
+                } catch {
+                    logger.debug("digest delivery failed", metadata: ["trail": "\(key)", "error": "\(error)"])
+                }
             }
         }
     }
@@ -194,7 +210,9 @@ package final class TrailDelivery: Sendable {
             let deliveredAt = Int64(clock())
             var keys: [String: String] = [:]
             for region in batch.byRegion.keys {
-                keys[region] = Self.logFileKey(trail: cursor.trail, region: region, at: deliveredAt, unique: IDs.alphanumeric(16))
+                keys[region] = LogFileName.key(
+                    prefix: cursor.trail.s3KeyPrefix, accountId: cursor.trail.accountId, region: region, deliveryTime: deliveredAt,
+                    uniqueString: LogFileName.uniqueString())
             }
             cursor.pending = .init(toSeq: batch.toSeq, deliveredAt: deliveredAt, keys: keys)
             try await save(cursor)
@@ -369,6 +387,83 @@ package final class TrailDelivery: Sendable {
         try await state.apply(try updated.map { StateChange(Self.statuses, $0.0, Array(try JSONEncoder().encode($0.1))) })
     }
 
+    // MARK: Digests
+
+    /// Where a trail's digest chain stands in one region.
+    struct DigestChain: Codable, Sendable {
+        var windowStart: Int64
+        var previous: PreviousDigest?
+    }
+
+    /// Writes the digests a validating trail owes: one per region and digest interval, also for windows without log
+    /// files, chained to the previous one; with `final` (the trail stopped or was deleted at that time) a last digest
+    /// up to it, after which the chain ends.
+    private func writeDigests(_ trail: Trail, now: Int64, final: Int64?) async throws {
+        guard trail.logFileValidationEnabled, destinations != nil else { return }
+        let prefix = trail.key + "|"
+        var chains: [String: DigestChain] = [:]
+        for (key, value) in try await state.entries(Self.digests, prefix: prefix) {
+            chains[String(key.dropFirst(prefix.count))] = try JSONDecoder().decode(DigestChain.self, from: Data(value))
+        }
+        // Regions: the home region, and every region the trail has delivered log files for.
+        var regions: Set<String> = [trail.homeRegion]
+        for (key, _) in try await state.entries(Self.logFiles, prefix: prefix) {
+            if let region = key.dropFirst(prefix.count).split(separator: "|").first { regions.insert(String(region)) }
+        }
+        let start = trail.startLoggingTime ?? now
+        for region in regions.sorted() {
+            // A stopped trail closes the chains it has; a logging trail starts chains where it has none.
+            guard var chain = chains[region] ?? (final == nil ? DigestChain(windowStart: max(start, now - digestInterval), previous: nil) : nil)
+            else { continue }
+            if chains[region] == nil { try await saveChain(trail, region, chain) }
+            while chain.windowStart + digestInterval <= (final ?? now) {
+                chain = try await writeDigest(trail, region: region, chain: chain, end: chain.windowStart + digestInterval)
+                try await saveChain(trail, region, chain)
+            }
+            if let final {
+                _ = try await writeDigest(trail, region: region, chain: chain, end: max(final, chain.windowStart))
+                try await state.delete(Self.digests, trail.key + "|" + region)
+            }
+        }
+    }
+
+    /// Writes one digest covering the log files delivered in `[chain.windowStart, end)` and returns the chain after it.
+    private func writeDigest(_ trail: Trail, region: String, chain: DigestChain, end: Int64) async throws -> DigestChain {
+        guard let destinations else { return chain }
+        let files = try await state.entries(Self.logFiles, prefix: trail.key + "|" + region + "|").compactMap { entry -> DeliveredLogFile? in
+            guard let file = try? JSONDecoder().decode(DeliveredLogFile.self, from: Data(entry.value)) else { return nil }
+            return file.deliveredAt >= chain.windowStart && file.deliveredAt < max(end, chain.windowStart + 1) ? file : nil
+        }
+        let digest = try DigestFile(
+            accountId: trail.accountId, trailName: trail.name, homeRegion: trail.homeRegion, sourceRegion: region,
+            bucket: trail.s3BucketName, prefix: trail.s3KeyPrefix, startTime: chain.windowStart, endTime: end,
+            logFiles: files.map {
+                DigestLogFile(
+                    s3Bucket: $0.bucket, s3Object: $0.key, hashValue: $0.sha256, newestEventTime: $0.newestEventTime,
+                    oldestEventTime: $0.oldestEventTime)
+            }, previous: chain.previous, signingKey: try await signingKeys.current(region: region))
+        var body = ByteBuffer(bytes: digest.body)
+        do {
+            try await destinations.putFile(
+                bucket: digest.bucket, key: digest.key, gzipped: try body.compress(with: .gzip()),
+                metadata: digest.metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, trailARN: trail.arn,
+                account: trail.accountId)
+        } catch {
+            let code = (error as? AWSError)?.code ?? "InternalFailure"
+            try await updateStatus(trail, regions: [region]) { $0.latestDigestDeliveryError = code }
+            throw error
+        }
+        try await updateStatus(trail, regions: [region]) { s in
+            s.latestDigestDeliveryTime = Int64(clock())
+            s.latestDigestDeliveryError = nil
+        }
+        return DigestChain(windowStart: end, previous: digest.chainLink)
+    }
+
+    private func saveChain(_ trail: Trail, _ region: String, _ chain: DigestChain) async throws {
+        try await state.put(Self.digests, trail.key + "|" + region, Array(try JSONEncoder().encode(chain)))
+    }
+
     // MARK: Persistence and names
 
     private func cursor(_ key: String) async throws -> DeliveryCursor? {
@@ -386,14 +481,4 @@ package final class TrailDelivery: Sendable {
         return String(repeating: "0", count: max(0, 12 - s.count)) + s
     }
 
-    /// `[prefix/]AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDD>T<HHmm>Z_<unique>.json.gz`.
-    static func logFileKey(trail: Trail, region: String, at time: Int64, unique: String) -> String {
-        let c = Timestamp.civil(time)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let date = "\(c.year)/\(two(c.month))/\(two(c.day))"
-        let stamp = "\(c.year)\(two(c.month))\(two(c.day))T\(two(c.hour))\(two(c.minute))Z"
-        let prefix = trail.s3KeyPrefix.map { $0.isEmpty ? "" : $0 + "/" } ?? ""
-        let account = trail.accountId
-        return "\(prefix)AWSLogs/\(account)/CloudTrail/\(region)/\(date)/\(account)_CloudTrail_\(region)_\(stamp)_\(unique).json.gz"
-    }
 }
