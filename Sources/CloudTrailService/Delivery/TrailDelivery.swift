@@ -185,7 +185,9 @@ package final class TrailDelivery: Sendable {
                     logger.debug("trail delivery failed", metadata: ["trail": "\(key)", "error": "\(error)"])
                 }
                 do {
-                    try await writeDigests(cursor.trail, now: now, final: cursor.stoppedAt.map { min($0 + 1, now) })
+                    // The final digest waits until the stopped trail's last file is surely delivered (see `deliver`).
+                    let finishing = cursor.stoppedAt.flatMap { now >= $0 + 1 ? $0 + 1 : nil }
+                    try await writeDigests(cursor.trail, now: now, final: finishing)
                 } catch {
                     logger.debug("digest delivery failed", metadata: ["trail": "\(key)", "error": "\(error)"])
                 }
@@ -220,7 +222,7 @@ package final class TrailDelivery: Sendable {
         }
         // A stopped trail owes nothing more once the events of its last second are surely in: it is finished (and a
         // deleted trail's cursor goes away).
-        if final, let stopped = cursor.stoppedAt, Int64(clock()) > stopped + 1 {
+        if final, let stopped = cursor.stoppedAt, Int64(clock()) >= stopped + 1 {
             if registry.trail(key: cursor.trail.key) == nil {
                 try await state.delete(Self.cursors, cursor.trail.key)
             } else {
@@ -421,19 +423,24 @@ package final class TrailDelivery: Sendable {
                 try await saveChain(trail, region, chain)
             }
             if let final {
-                _ = try await writeDigest(trail, region: region, chain: chain, end: max(final, chain.windowStart))
+                // The final digest ends after the previous one (its key holds the end time, to the second).
+                _ = try await writeDigest(trail, region: region, chain: chain, end: max(final, chain.windowStart + 1), final: true)
                 try await state.delete(Self.digests, trail.key + "|" + region)
             }
         }
     }
 
-    /// Writes one digest covering the log files delivered in `[chain.windowStart, end)` and returns the chain after it.
-    private func writeDigest(_ trail: Trail, region: String, chain: DigestChain, end: Int64) async throws -> DigestChain {
+    /// Writes one digest covering the log files delivered in `[chain.windowStart, end)` (a `final` digest: every file
+    /// delivered since the window started, its end moved past the last one) and returns the chain after it.
+    private func writeDigest(_ trail: Trail, region: String, chain: DigestChain, end requestedEnd: Int64, final: Bool = false) async throws
+        -> DigestChain
+    {
         guard let destinations else { return chain }
         let files = try await state.entries(Self.logFiles, prefix: trail.key + "|" + region + "|").compactMap { entry -> DeliveredLogFile? in
             guard let file = try? JSONDecoder().decode(DeliveredLogFile.self, from: Data(entry.value)) else { return nil }
-            return file.deliveredAt >= chain.windowStart && file.deliveredAt < max(end, chain.windowStart + 1) ? file : nil
+            return file.deliveredAt >= chain.windowStart && (final || file.deliveredAt < requestedEnd) ? file : nil
         }
+        let end = final ? max(requestedEnd, (files.map(\.deliveredAt).max() ?? 0) + 1) : requestedEnd
         let digest = try DigestFile(
             accountId: trail.accountId, trailName: trail.name, homeRegion: trail.homeRegion, sourceRegion: region,
             bucket: trail.s3BucketName, prefix: trail.s3KeyPrefix, startTime: chain.windowStart, endTime: end,
