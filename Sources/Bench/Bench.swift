@@ -178,7 +178,7 @@ final class Runner: @unchecked Sendable {
             try await expectOK(request, what: "DescribeTrails")
             let result = await runLoad(port: request.port, clients: clients, warmup: warmup, duration: duration, request: request.bytes)
             say("    \(result.summary)")
-            report(errorsOf: result)
+            report(errorsOf: result, server: server)
             describe = result
             await stop(server)
         }
@@ -197,7 +197,7 @@ final class Runner: @unchecked Sendable {
                 try await expectOK(request, what: "moto DescribeTrails")
                 let result = await runLoad(port: request.port, clients: clients, warmup: warmup, duration: duration, request: request.bytes)
                 say("    \(result.summary)")
-                report(errorsOf: result)
+                report(errorsOf: result, server: process)
                 moto = result
                 await stop(process)
             } else {
@@ -226,7 +226,7 @@ final class Runner: @unchecked Sendable {
             for n in Array(Set([1, clients])).sorted() {
                 let result = await runLoad(port: request.port, clients: n, warmup: warmup, duration: duration, request: request.bytes)
                 say("    \(n) client\(n == 1 ? " " : "s"): \(result.summary)")
-                report(errorsOf: result)
+                report(errorsOf: result, server: server)
                 lookups.append((n, result))
             }
             await stop(server)
@@ -275,9 +275,15 @@ final class Runner: @unchecked Sendable {
     /// PASS or FAIL.
     private func verdict(_ pass: Bool) -> String { pass ? "PASS" : "FAIL" }
 
-    /// Prints the first error of a run, if any.
-    func report(errorsOf result: LoadResult) {
-        if let first = result.firstError { say("    first error: \(first)") }
+    /// Prints the first error of a run, if any, and then the last lines of the server's output (where Cairn logs the
+    /// cause of an internal error).
+    func report(errorsOf result: LoadResult, server: ChildProcess) {
+        guard let first = result.firstError else { return }
+        say("    first error: \(first)")
+        let tail = server.logTail(12).trimmingCharacters(in: .whitespacesAndNewlines)
+        if !tail.isEmpty {
+            say("    last lines of \(server.name)'s output:\n" + tail.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"))
+        }
     }
 
     /// A request factory for a CloudTrail JSON 1.1 operation, signed as test/test in us-east-1.

@@ -197,6 +197,10 @@ extension Runner {
     /// The bucket the S3 scenarios use.
     static let s3Bucket = "cairn-bench"
 
+    /// How many objects of each size a GetObject run without a PutObject run uploads first (fewer for large sizes:
+    /// at most the PutObject ring, 8 for 8 MiB).
+    static let getOnlyObjects = 256
+
     /// Every Nth GetObject per client has its body gathered and compared with the uploaded bytes (the others are
     /// checked by status, length and ETag, and their bodies only counted).
     static let getCompareEvery = 32
@@ -208,10 +212,11 @@ extension Runner {
     /// `<size>/put-<clients>/c<client>/<n mod ring>`, where the ring holds up to 10,000 keys per client and at most
     /// 64 MiB of objects per client (so small objects mostly create new keys and 8 MiB ones replace earlier ones);
     /// every response must be 200 with the body's MD5 as ETag. GetObject runs read the keys the PutObject runs wrote
-    /// (or, without a PutObject run, `ring` objects uploaded first), clients spread over them; every response must be
-    /// 200 with the object's length and ETag, and every ``getCompareEvery``th body is compared byte for byte.
+    /// (or, without a PutObject run, up to ``getOnlyObjects`` objects uploaded first), clients spread over them; every
+    /// response must be 200 with the object's length and ETag, and every ``getCompareEvery``th body is compared byte
+    /// for byte.
     func runS3(put: Bool, get: Bool, sizes: [Int], warmup: Duration, duration: Duration) async throws -> [S3Run] {
-        say("\n[3] S3 PutObject / GetObject, path-style, signed with a precomputed x-amz-content-sha256 (audited: every call is a durable CloudTrail event)")
+        say("\n[3] S3 PutObject / GetObject, path-style, signed with a precomputed x-amz-content-sha256 (audited: every call is a CloudTrail event committed before its response)")
         let (server, endpoint) = try await startCairn(dataDir: root + "/s3")
         let port = Int(endpoint.split(separator: ":").last ?? "") ?? 0
         let maker = S3RequestMaker(port: port)
@@ -244,7 +249,7 @@ extension Runner {
                         return StepResult(failure: failure, closes: response.closes)
                     }
                     say("    PutObject \(ObjectSize.label(size)), \(n) client\(n == 1 ? " " : "s"): \(result.summary)")
-                    report(errorsOf: result)
+                    report(errorsOf: result, server: server)
                     runs.append(S3Run(operation: "PutObject", size: size, clients: n, result: result))
                 }
             }
@@ -252,7 +257,7 @@ extension Runner {
             if get {
                 var keys = written.all
                 if keys.isEmpty {
-                    keys = (0..<ring).map { "\(prefix)/seed/\($0)" }
+                    keys = (0..<min(ring, Self.getOnlyObjects)).map { "\(prefix)/seed/\($0)" }
                     try await RawConnection.with(port: port) { connection in
                         for key in keys {
                             let response = try await connection.exchange(
@@ -276,7 +281,7 @@ extension Runner {
                         return StepResult(failure: failure, closes: response.closes)
                     }
                     say("    GetObject \(ObjectSize.label(size)), \(n) client\(n == 1 ? " " : "s"): \(result.summary)")
-                    report(errorsOf: result)
+                    report(errorsOf: result, server: server)
                     runs.append(S3Run(operation: "GetObject", size: size, clients: n, result: result))
                 }
             }
