@@ -112,6 +112,7 @@ let package = Package(
                 "AWSCore", "Audit", "Storage", .product(name: "AsyncHTTPClient", package: "async-http-client"), nioCore,
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -4,7 +4,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-/// `cairn-bench`: load-tests a release build of `cairn serve` on loopback and compares it with moto.
+/// `cairn-bench`: load-tests a release build of `cairn serve` on loopback (CloudTrail and S3) and compares it with moto.
 ///
 /// It builds nothing: it runs the binary given by `--cairn`. Every process it starts is stopped on every way out,
 /// the run is bounded by a watchdog, and all traffic goes to 127.0.0.1.
@@ -12,20 +12,21 @@ import NIOCore
 struct CairnBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn-bench",
-        abstract: "Benchmark cairn serve: audited DescribeTrails, LookupEvents over 1,000,000 events, and moto for comparison.",
+        abstract:
+            "Benchmark cairn serve: audited DescribeTrails, LookupEvents over 1,000,000 events, moto for comparison, and S3 PutObject/GetObject throughput.",
         discussion: "Build first: swift build -c release && .build/release/cairn-bench"
     )
 
     @Option(help: "The cairn binary to benchmark.")
     var cairn = ".build/release/cairn"
 
-    @Option(help: "Concurrent closed-loop clients for DescribeTrails (and for the loaded LookupEvents run).")
+    @Option(help: "Concurrent closed-loop clients for DescribeTrails (and for the loaded LookupEvents and S3 runs).")
     var clients = 8
 
-    @Option(help: "Measured seconds per run.")
+    @Option(help: "Measured seconds per CloudTrail run.")
     var duration = 10.0
 
-    @Option(help: "Warm-up seconds before each measured run.")
+    @Option(help: "Warm-up seconds before each measured CloudTrail run.")
     var warmup = 2.0
 
     @Option(help: "Events seeded for the LookupEvents scenario.")
@@ -37,8 +38,32 @@ struct CairnBench: AsyncParsableCommand {
     @Option(help: "Seeded events per append (one transaction each).")
     var seedBatch = 20_000
 
-    @Option(help: "Scenarios to run, comma-separated: describe, moto, lookup.")
-    var scenarios = "describe,moto,lookup"
+    @Option(help: "Scenarios to run, comma-separated: describe, moto, lookup, s3put, s3get (s3 = both).")
+    var scenarios = "describe,moto,lookup,s3put,s3get"
+
+    @Option(help: "S3 object sizes, comma-separated (bytes, or with K/KiB/M/MiB).")
+    var s3Sizes = "4KiB,8MiB"
+
+    @Option(help: "Measured seconds per S3 run (each size, operation and client count is one run).")
+    var s3Duration = 4.0
+
+    @Option(help: "Warm-up seconds before each measured S3 run.")
+    var s3Warmup = 1.0
+
+    /// The scenario names `--scenarios` accepts.
+    static let knownScenarios: Set<String> = ["describe", "moto", "lookup", "s3put", "s3get", "s3"]
+
+    /// The requested scenario names.
+    var wantedScenarios: Set<String> {
+        Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+
+    /// The parsed `--s3-sizes`, or nil when one does not parse.
+    var objectSizes: [Int]? {
+        let sizes = s3Sizes.split(separator: ",").map { ObjectSize.parse($0) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return sizes.compactMap { $0 }
+    }
 
     @Option(help: "Stop everything and fail if the whole run takes longer than this many seconds.")
     var timeout = 1_800
@@ -51,6 +76,16 @@ struct CairnBench: AsyncParsableCommand {
         }
         guard events >= 0, eventNames >= 1, seedBatch >= 1 else { throw ValidationError("--events, --event-names and --seed-batch must be positive") }
         guard timeout >= 10 else { throw ValidationError("--timeout must be at least 10 seconds") }
+        let unknown = wantedScenarios.subtracting(Self.knownScenarios)
+        guard unknown.isEmpty else {
+            throw ValidationError("unknown scenario(s) \(unknown.sorted().joined(separator: ", ")); known: describe, moto, lookup, s3put, s3get, s3")
+        }
+        guard let sizes = objectSizes, sizes.allSatisfy({ $0 <= 1 << 30 }) else {
+            throw ValidationError("--s3-sizes must be sizes in 1 B...1 GiB, e.g. 4KiB,8MiB")
+        }
+        guard s3Duration > 0, s3Duration <= 600, s3Warmup >= 0, s3Warmup <= 120 else {
+            throw ValidationError("--s3-duration must be in (0, 600] and --s3-warmup in [0, 120]")
+        }
     }
 
     /// Runs the benchmark; every child process is stopped and the scratch directory removed on the way out.
@@ -64,7 +99,7 @@ struct CairnBench: AsyncParsableCommand {
             Foundation.exit(3)
         }
 
-        let wanted = Set(scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let wanted = wantedScenarios
         let binary = URL(fileURLWithPath: cairn).standardizedFileURL.path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchError("no cairn binary at \(binary); build it first: swift build -c release")
@@ -80,10 +115,17 @@ struct CairnBench: AsyncParsableCommand {
             binary: binary, root: root, client: client, clients: clients, warmup: .seconds(warmup), duration: .seconds(duration))
 
         say("cairn-bench: \(binary)")
-        say("  clients \(clients), warm-up \(warmup) s, measured \(duration) s per run, \(ProcessInfo.processInfo.activeProcessorCount) cores, data in \(root)")
+        say("  clients \(clients), warm-up \(warmup) s, measured \(duration) s per CloudTrail run, \(ProcessInfo.processInfo.activeProcessorCount) cores, data in \(root)")
+        if !wanted.isDisjoint(with: ["s3", "s3put", "s3get"]) {
+            say(
+                "  S3: objects of \((objectSizes ?? []).map(ObjectSize.label).joined(separator: ", ")), 1 and \(clients) clients, "
+                    + "warm-up \(s3Warmup) s, measured \(s3Duration) s per run")
+        }
         var outcome: Result<Void, any Error> = .success(())
         do {
-            try await bench.run(wanted: wanted, events: events, names: eventNames, seedBatch: seedBatch)
+            try await bench.run(
+                wanted: wanted, events: events, names: eventNames, seedBatch: seedBatch, s3Sizes: objectSizes ?? [],
+                s3Warmup: .seconds(s3Warmup), s3Duration: .seconds(s3Duration))
         } catch {
             outcome = .failure(error)
         }
@@ -121,10 +163,13 @@ final class Runner: @unchecked Sendable {
     }
 
     /// Runs the wanted scenarios in order and prints the report.
-    func run(wanted: Set<String>, events: Int, names: Int, seedBatch: Int) async throws {
+    func run(
+        wanted: Set<String>, events: Int, names: Int, seedBatch: Int, s3Sizes: [Int], s3Warmup: Duration, s3Duration: Duration
+    ) async throws {
         var describe: LoadResult?
         var moto: LoadResult?
         var lookups: [(clients: Int, result: LoadResult)] = []
+        var s3: [S3Run] = []
 
         if wanted.contains("describe") {
             say("\n[1] DescribeTrails against cairn (audited: every call is a durable CloudTrail event)")
@@ -133,7 +178,7 @@ final class Runner: @unchecked Sendable {
             try await expectOK(request, what: "DescribeTrails")
             let result = await runLoad(port: request.port, clients: clients, warmup: warmup, duration: duration, request: request.bytes)
             say("    \(result.summary)")
-            report(errorsOf: result)
+            report(errorsOf: result, server: server)
             describe = result
             await stop(server)
         }
@@ -152,7 +197,7 @@ final class Runner: @unchecked Sendable {
                 try await expectOK(request, what: "moto DescribeTrails")
                 let result = await runLoad(port: request.port, clients: clients, warmup: warmup, duration: duration, request: request.bytes)
                 say("    \(result.summary)")
-                report(errorsOf: result)
+                report(errorsOf: result, server: process)
                 moto = result
                 await stop(process)
             } else {
@@ -181,13 +226,19 @@ final class Runner: @unchecked Sendable {
             for n in Array(Set([1, clients])).sorted() {
                 let result = await runLoad(port: request.port, clients: n, warmup: warmup, duration: duration, request: request.bytes)
                 say("    \(n) client\(n == 1 ? " " : "s"): \(result.summary)")
-                report(errorsOf: result)
+                report(errorsOf: result, server: server)
                 lookups.append((n, result))
             }
             await stop(server)
         }
 
-        say("\nTargets")
+        let s3Put = wanted.contains("s3put") || wanted.contains("s3")
+        let s3Get = wanted.contains("s3get") || wanted.contains("s3")
+        if s3Put || s3Get {
+            s3 = try await runS3(put: s3Put, get: s3Get, sizes: s3Sizes, warmup: s3Warmup, duration: s3Duration)
+        }
+
+        if describe != nil || !lookups.isEmpty { say("\nTargets") }
         if let describe {
             if let moto {
                 let ratio = describe.throughput / moto.throughput
@@ -203,14 +254,36 @@ final class Runner: @unchecked Sendable {
                 "  \(verdict(result.percentile(0.99) <= 10 && result.errors == 0)) LookupEvents by EventName p99 <= 10 ms "
                     + "(\(n) client\(n == 1 ? "" : "s")): " + String(format: "p99 %.2f ms", result.percentile(0.99)))
         }
+        summarize(s3)
+    }
+
+    /// Prints the S3 runs as one table (no targets: numbers only).
+    private func summarize(_ runs: [S3Run]) {
+        guard !runs.isEmpty else { return }
+        say("\nS3 throughput (no target; every response verified: status, ETag = MD5, length)")
+        for run in runs {
+            let r = run.result
+            say(
+                "  " + run.operation.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + ObjectSize.label(run.size).leftPadded(7) + "  " + "\(run.clients) client\(run.clients == 1 ? " " : "s")".leftPadded(10)
+                    + String(
+                        format: "  %7.0f req/s  %7.1f MiB/s  p50 %7.2f ms  p99 %7.2f ms  errors %d", r.throughput, r.mebibytesPerSecond,
+                        r.percentile(0.5), r.percentile(0.99), r.errors))
+        }
     }
 
     /// PASS or FAIL.
     private func verdict(_ pass: Bool) -> String { pass ? "PASS" : "FAIL" }
 
-    /// Prints the first error of a run, if any.
-    private func report(errorsOf result: LoadResult) {
-        if let first = result.firstError { say("    first error: \(first)") }
+    /// Prints the first error of a run, if any, and then the last lines of the server's output (where Cairn logs the
+    /// cause of an internal error).
+    func report(errorsOf result: LoadResult, server: ChildProcess) {
+        guard let first = result.firstError else { return }
+        say("    first error: \(first)")
+        let tail = server.logTail(12).trimmingCharacters(in: .whitespacesAndNewlines)
+        if !tail.isEmpty {
+            say("    last lines of \(server.name)'s output:\n" + tail.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"))
+        }
     }
 
     /// A request factory for a CloudTrail JSON 1.1 operation, signed as test/test in us-east-1.
@@ -237,7 +310,7 @@ final class Runner: @unchecked Sendable {
     }
 
     /// Starts `cairn serve` on a free loopback port over `dataDir` and waits for `/_cairn/health`.
-    private func startCairn(dataDir: String) async throws -> (ChildProcess, String) {
+    func startCairn(dataDir: String) async throws -> (ChildProcess, String) {
         let port = try freeLoopbackPort()
         let process = start(
             try ChildProcess(
@@ -250,7 +323,7 @@ final class Runner: @unchecked Sendable {
     }
 
     /// Stops a child and forgets it.
-    private func stop(_ process: ChildProcess) async {
+    func stop(_ process: ChildProcess) async {
         await process.stop()
         running.removeAll { $0 === process }
     }
@@ -259,5 +332,12 @@ final class Runner: @unchecked Sendable {
     func stopAll() async {
         for process in running { await process.stop() }
         running.removeAll()
+    }
+}
+
+extension String {
+    /// The string right-aligned in `width` columns (unchanged when longer).
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

@@ -16,9 +16,14 @@ struct LoadResult: Sendable {
     var latencies: [Double]
     /// The first error seen, for the report.
     var firstError: String?
+    /// Payload bytes each request moves (an S3 object's size), 0 when bandwidth is not reported.
+    var bytesPerRequest = 0
 
     /// Completed requests per second.
     var throughput: Double { Double(completed) / seconds }
+
+    /// Payload MiB (2^20 bytes) per second moved by the completed requests.
+    var mebibytesPerSecond: Double { throughput * Double(bytesPerRequest) / 1_048_576 }
 
     /// The nearest-rank percentile `p` (0...1) of the latencies, in milliseconds.
     func percentile(_ p: Double) -> Double {
@@ -27,11 +32,12 @@ struct LoadResult: Sendable {
         return latencies[min(max(rank, 1), latencies.count) - 1]
     }
 
-    /// One line for the report.
+    /// One line for the report (with MiB/s when requests move a payload).
     var summary: String {
-        String(
-            format: "%8.0f req/s   p50 %7.2f ms   p99 %7.2f ms   max %8.2f ms", throughput, percentile(0.5), percentile(0.99),
-            latencies.last ?? .nan) + "   (\(completed) requests, \(errors) errors, " + String(format: "%.1f s)", seconds)
+        String(format: "%8.0f req/s   ", throughput)
+            + (bytesPerRequest > 0 ? String(format: "%8.1f MiB/s   ", mebibytesPerSecond) : "")
+            + String(format: "p50 %7.2f ms   p99 %7.2f ms   max %8.2f ms", percentile(0.5), percentile(0.99), latencies.last ?? .nan)
+            + "   (\(completed) requests, \(errors) errors, " + String(format: "%.1f s)", seconds)
     }
 }
 
@@ -87,24 +93,47 @@ func send(_ client: HTTPClient, _ request: HTTPClientRequest, timeout: TimeAmoun
     return (response.status.code, body)
 }
 
-/// Drives `clients` concurrent closed-loop clients for `warmup` (not measured) and then `duration` (measured).
-///
-/// Each client keeps one connection (``RawConnection``), sends a request, waits for the whole response, and sends
-/// the next one. A request counts when it completes inside the measured window; a non-200 status or a failure
-/// counts as an error.
+/// What one request of the load loop came to.
+struct StepResult: Sendable {
+    /// Why the request failed (a non-200 status, a wrong ETag or length), or nil when it succeeded.
+    var failure: String?
+    /// Whether the server closes the connection after the response.
+    var closes: Bool
+}
+
+/// Drives `clients` concurrent closed-loop clients for `warmup` (not measured) and then `duration` (measured),
+/// each sending prepared requests from `request` and requiring a 200.
 func runLoad(
     port: Int, clients: Int, warmup: Duration, duration: Duration, request: @escaping @Sendable () -> ByteBuffer
+) async -> LoadResult {
+    await runLoad(port: port, clients: clients, warmup: warmup, duration: duration) { connection, _, _ in
+        let (status, body, closes) = try await connection.exchange(request())
+        return StepResult(failure: status == 200 ? nil : "HTTP \(status): \(String(buffer: body).prefix(300))", closes: closes)
+    }
+}
+
+/// Drives `clients` concurrent closed-loop clients for `warmup` (not measured) and then `duration` (measured).
+///
+/// Each client keeps one connection (``RawConnection``) and runs `step` on it again and again: `step` sends one
+/// request, waits for the whole response and checks it; it gets the client's index (0..<clients) and the client's
+/// request sequence number (from 0, warm-up included). A request counts when it completes inside the measured
+/// window; a failure reported by `step`, or a thrown error, counts as an error. `bytesPerRequest` is the payload
+/// each request moves, for the MiB/s of the result.
+func runLoad(
+    port: Int, clients: Int, warmup: Duration, duration: Duration, bytesPerRequest: Int = 0,
+    step: @escaping @Sendable (inout RawConnection, _ client: Int, _ sequence: Int) async throws -> StepResult
 ) async -> LoadResult {
     let clock = ContinuousClock()
     let measureStart = clock.now + warmup
     let measureEnd = measureStart + duration
     let perClient = await withTaskGroup(of: ([Double], Int, String?).self) { group in
-        for _ in 0..<clients {
+        for client in 0..<clients {
             group.addTask {
                 var latencies: [Double] = []
                 latencies.reserveCapacity(200_000)
                 var errors = 0
                 var firstError: String?
+                var sequence = 0
                 do {
                     // A server that closes after every response (moto) gets a new connection per request.
                     while clock.now < measureEnd {
@@ -112,13 +141,14 @@ func runLoad(
                             var open = true
                             while open, clock.now < measureEnd {
                                 let start = clock.now
-                                let (status, body, closes) = try await connection.exchange(request())
+                                let result = try await step(&connection, client, sequence)
                                 let end = clock.now
-                                open = !closes
+                                sequence += 1
+                                open = !result.closes
                                 guard start >= measureStart, end <= measureEnd else { continue }
-                                if status != 200 {
+                                if let failure = result.failure {
                                     errors += 1
-                                    if firstError == nil { firstError = "HTTP \(status): \(String(buffer: body).prefix(300))" }
+                                    if firstError == nil { firstError = failure }
                                 } else {
                                     let elapsed = end - start
                                     latencies.append(
@@ -142,7 +172,7 @@ func runLoad(
     let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     return LoadResult(
         completed: latencies.count, errors: perClient.map(\.1).reduce(0, +), seconds: seconds, latencies: latencies,
-        firstError: perClient.compactMap(\.2).first)
+        firstError: perClient.compactMap(\.2).first, bytesPerRequest: bytesPerRequest)
 }
 
 /// Waits until `url` answers (any status when `anyStatus`, else 200), while `process` runs, for at most `timeout`.
