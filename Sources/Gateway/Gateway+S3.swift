@@ -57,7 +57,7 @@ extension Gateway {
                 query.append((n, v))
             }
         }
-        let signingKey = SigV4Verifier.deriveSigningKey(secret: secret, date: auth.scopeDate, region: auth.region, service: auth.service)
+        let signingKey = verifier.signingKey(secret: secret, date: auth.scopeDate, region: auth.region, service: auth.service)
         let s3Request = S3Request(
             method: request.method, bucket: bucket, key: key, query: query, headers: request.headers, host: host,
             body: request.body, caller: caller, auth: auth, signingKey: signingKey, requestID: requestID, now: now)

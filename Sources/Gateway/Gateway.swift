@@ -24,7 +24,7 @@ package struct Gateway: HTTPResponder {
     let s3: (any S3Handler)?
     let vault: CredentialVault
     let events: any EventStore
-    private let verifier = SigV4Verifier()
+    let verifier = SigV4Verifier()
     let runtime: Runtime
     private let flush: @Sendable () async throws -> Void
     private let routes: [CairnRoute]

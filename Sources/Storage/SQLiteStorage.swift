@@ -27,6 +27,10 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         }
         config.maximumReaderCount = 4
         let pool = try DatabasePool(path: directory + "/cairn.sqlite", configuration: config)
+        // GRDB's pool turns its writer to `synchronous=NORMAL` when it switches the database to WAL, after
+        // `prepareDatabase` ran. Every commit must reach the disk before its caller answers, so the writer goes back
+        // to FULL (the pool keeps one writer connection for its lifetime).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
         self.pool = pool
         self.checkpointer = try DatabaseQueue(path: directory + "/cairn.sqlite")
@@ -290,6 +294,11 @@ extension SQLiteStorage {
                     """, arguments: [seq, limit]
             ).map(Self.eventRow)
         }
+    }
+
+    /// The writer connection's `synchronous` setting (2 = FULL: every commit is synced before it returns).
+    package func writerSynchronousMode() async throws -> Int {
+        try await pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     package func latestSequence() async throws -> Int64 {

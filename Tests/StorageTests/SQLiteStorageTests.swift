@@ -55,6 +55,40 @@ private let sample: [StoredEvent] = [
 /// The SQLite event and state store in a temporary directory.
 @Suite("SQLiteStorage")
 struct SQLiteStorageTests {
+    @Test("commits are synced to disk: the writer runs with synchronous=FULL in WAL mode, also after a reopen")
+    func synchronousFull() async throws {
+        try await withTemporaryDirectory { dir in
+            let first = try SQLiteStorage(directory: dir)
+            #expect(try await first.writerSynchronousMode() == 2)
+            let reopened = try SQLiteStorage(directory: dir)
+            #expect(try await reopened.writerSynchronousMode() == 2)
+        }
+    }
+
+    @Test("the delivery feed returns every event after a sequence number, oldest first, across accounts and categories")
+    func feed() async throws {
+        try await withTemporaryDirectory { dir in
+            let storage = try SQLiteStorage(directory: dir)
+            try await storage.append(sample)
+            let all = try await storage.events(after: 0, limit: 100)
+            #expect(all.map(\.event.eventID) == sample.map(\.eventID))
+            #expect(try await storage.latestSequence() == all.last?.seq)
+            let rest = try await storage.events(after: all[2].seq, limit: 2)
+            #expect(rest.map(\.event.eventID) == ["e4", "e5"])
+        }
+    }
+
+    @Test("apply commits puts and deletes of several namespaces together")
+    func applyBatch() async throws {
+        try await withTemporaryDirectory { dir in
+            let storage = try SQLiteStorage(directory: dir)
+            try await storage.put("a", "gone", [1])
+            try await storage.apply([StateChange("a", "k", [2]), StateChange("b", "k", [3]), StateChange("a", "gone", nil)])
+            #expect(try await storage.all("a").map(\.key) == ["k"])
+            #expect(try await storage.all("b").map(\.value) == [[3]])
+        }
+    }
+
     @Test("all management events of the account and region, newest first; equal times by insertion order, newest first")
     func newestFirst() async throws {
         try await withTemporaryDirectory { dir in
