@@ -38,8 +38,11 @@ struct CairnBench: AsyncParsableCommand {
     @Option(help: "Seeded events per append (one transaction each).")
     var seedBatch = 20_000
 
-    @Option(help: "Scenarios to run, comma-separated: describe, moto, lookup, s3put, s3get (s3 = both).")
-    var scenarios = "describe,moto,lookup,s3put,s3get"
+    @Option(help: "Events seeded as a backlog for the trail-delivery scenario.")
+    var deliveryBacklog = 200_000
+
+    @Option(help: "Scenarios to run, comma-separated: describe, moto, lookup, s3put, s3get (s3 = both), delivery.")
+    var scenarios = "describe,moto,lookup,s3put,s3get,delivery"
 
     @Option(help: "S3 object sizes, comma-separated (bytes, or with K/KiB/M/MiB).")
     var s3Sizes = "4KiB,8MiB"
@@ -51,7 +54,7 @@ struct CairnBench: AsyncParsableCommand {
     var s3Warmup = 1.0
 
     /// The scenario names `--scenarios` accepts.
-    static let knownScenarios: Set<String> = ["describe", "moto", "lookup", "s3put", "s3get", "s3"]
+    static let knownScenarios: Set<String> = ["describe", "moto", "lookup", "s3put", "s3get", "s3", "delivery"]
 
     /// The requested scenario names.
     var wantedScenarios: Set<String> {
@@ -78,7 +81,7 @@ struct CairnBench: AsyncParsableCommand {
         guard timeout >= 10 else { throw ValidationError("--timeout must be at least 10 seconds") }
         let unknown = wantedScenarios.subtracting(Self.knownScenarios)
         guard unknown.isEmpty else {
-            throw ValidationError("unknown scenario(s) \(unknown.sorted().joined(separator: ", ")); known: describe, moto, lookup, s3put, s3get, s3")
+            throw ValidationError("unknown scenario(s) \(unknown.sorted().joined(separator: ", ")); known: describe, moto, lookup, s3put, s3get, s3, delivery")
         }
         guard let sizes = objectSizes, sizes.allSatisfy({ $0 <= 1 << 30 }) else {
             throw ValidationError("--s3-sizes must be sizes in 1 B...1 GiB, e.g. 4KiB,8MiB")
@@ -124,7 +127,8 @@ struct CairnBench: AsyncParsableCommand {
         var outcome: Result<Void, any Error> = .success(())
         do {
             try await bench.run(
-                wanted: wanted, events: events, names: eventNames, seedBatch: seedBatch, s3Sizes: objectSizes ?? [],
+                wanted: wanted, events: events, names: eventNames, seedBatch: seedBatch, deliveryBacklog: deliveryBacklog,
+                s3Sizes: objectSizes ?? [],
                 s3Warmup: .seconds(s3Warmup), s3Duration: .seconds(s3Duration))
         } catch {
             outcome = .failure(error)
@@ -164,7 +168,8 @@ final class Runner: @unchecked Sendable {
 
     /// Runs the wanted scenarios in order and prints the report.
     func run(
-        wanted: Set<String>, events: Int, names: Int, seedBatch: Int, s3Sizes: [Int], s3Warmup: Duration, s3Duration: Duration
+        wanted: Set<String>, events: Int, names: Int, seedBatch: Int, deliveryBacklog: Int, s3Sizes: [Int], s3Warmup: Duration,
+        s3Duration: Duration
     ) async throws {
         var describe: LoadResult?
         var moto: LoadResult?
@@ -238,7 +243,12 @@ final class Runner: @unchecked Sendable {
             s3 = try await runS3(put: s3Put, get: s3Get, sizes: s3Sizes, warmup: s3Warmup, duration: s3Duration)
         }
 
-        if describe != nil || !lookups.isEmpty { say("\nTargets") }
+        var delivery: DeliveryRun?
+        if wanted.contains("delivery") {
+            delivery = try await runDelivery(backlog: deliveryBacklog, seedBatch: seedBatch)
+        }
+
+        if describe != nil || !lookups.isEmpty || delivery != nil { say("\nTargets") }
         if let describe {
             if let moto {
                 let ratio = describe.throughput / moto.throughput
@@ -253,6 +263,17 @@ final class Runner: @unchecked Sendable {
             say(
                 "  \(verdict(result.percentile(0.99) <= 10 && result.errors == 0)) LookupEvents by EventName p99 <= 10 ms "
                     + "(\(n) client\(n == 1 ? "" : "s")): " + String(format: "p99 %.2f ms", result.percentile(0.99)))
+        }
+        if let delivery {
+            say(
+                "  \(verdict(delivery.eventsPerSecond >= 20_000)) trail delivery >= 20,000 stored events/s into delivered files: "
+                    + String(format: "%.0f events/s (%d events in %.2f s)", delivery.eventsPerSecond, delivery.backlog, delivery.flushSeconds))
+            let worst = delivery.delays.last ?? .infinity
+            let median = delivery.delays.isEmpty ? 0 : delivery.delays[delivery.delays.count / 2]
+            say(
+                "  \(verdict(worst <= Double(delivery.interval + 1) * 1000 && delivery.load.errors == 0)) call-to-delivered-file delay "
+                    + "<= interval + 1 s under \(clients)-client load: "
+                    + String(format: "%d probes, median %.0f ms, max %.0f ms (%.0f req/s recorded meanwhile)", delivery.delays.count, median, worst, delivery.load.throughput))
         }
         summarize(s3)
     }
@@ -287,7 +308,7 @@ final class Runner: @unchecked Sendable {
     }
 
     /// A request factory for a CloudTrail JSON 1.1 operation, signed as test/test in us-east-1.
-    private func signed(endpoint: String, target: String, body: String) -> SignedJSONRequest {
+    func signed(endpoint: String, target: String, body: String) -> SignedJSONRequest {
         SignedJSONRequest(
             endpoint: endpoint, host: String(endpoint.dropFirst("http://".count)), target: target, body: Array(body.utf8),
             signer: SigV4Signer(accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service: "cloudtrail"))
@@ -295,7 +316,7 @@ final class Runner: @unchecked Sendable {
 
     /// Sends one request and requires a 200; returns the body.
     @discardableResult
-    private func expectOK(_ request: SignedJSONRequest, what: String) async throws -> [UInt8] {
+    func expectOK(_ request: SignedJSONRequest, what: String) async throws -> [UInt8] {
         let (status, body) = try await send(client, request.make())
         guard status == 200 else {
             throw BenchError("\(what) answered HTTP \(status): \(String(buffer: body).prefix(500))")
@@ -310,12 +331,12 @@ final class Runner: @unchecked Sendable {
     }
 
     /// Starts `cairn serve` on a free loopback port over `dataDir` and waits for `/_cairn/health`.
-    func startCairn(dataDir: String) async throws -> (ChildProcess, String) {
+    func startCairn(dataDir: String, extra: [String] = []) async throws -> (ChildProcess, String) {
         let port = try freeLoopbackPort()
         let process = start(
             try ChildProcess(
                 name: "cairn serve", executable: binary,
-                arguments: ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir],
+                arguments: ["serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir] + extra,
                 environment: ["CAIRN_LOG_LEVEL": "warning"], logPath: dataDir + ".log"))
         let endpoint = "http://127.0.0.1:\(port)"
         try await waitUntilAnswering(client, url: endpoint + "/_cairn/health", process: process, anyStatus: false, timeout: .seconds(120))
