@@ -12,6 +12,8 @@ public struct AppConfiguration: Sendable {
     public var deliveryInterval: Int
     /// Seconds between digest files (default 3600).
     public var digestInterval: Int
+    /// Seconds a region's digest-signing key stays current (default 30 days).
+    public var signingKeyRotation: Int
     /// Whether CreateTrail and friends evaluate bucket and topic policies (`strict`) or only existence (`off`).
     public var resourcePolicyChecks: ResourcePolicyChecks
 
@@ -25,8 +27,9 @@ public struct AppConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 4566, dataDirectory: String = "./cairn-data",
         identitiesFile: String? = nil, deliveryInterval: Int = 60, digestInterval: Int = 3600,
-        resourcePolicyChecks: ResourcePolicyChecks = .strict
+        signingKeyRotation: Int = 2_592_000, resourcePolicyChecks: ResourcePolicyChecks = .strict
     ) {
+        self.signingKeyRotation = signingKeyRotation
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

@@ -51,7 +51,9 @@ package func buildApplication(
     let targets = DeliveryTargets(buckets: s3, topics: sns.topics, policyChecks: config.resourcePolicyChecks)
     let signingKeys: SigningKeys
     do {
-        signingKeys = try await SigningKeys(directory: config.dataDirectory + "/cloudtrail/keys", store: storage, clock: clock)
+        signingKeys = try await SigningKeys(
+            directory: config.dataDirectory + "/cloudtrail/keys", store: storage, rotationPeriod: Int64(config.signingKeyRotation),
+            clock: clock)
     } catch {
         throw StartupError("data directory \(config.dataDirectory): CloudTrail signing keys: \(error)")
     }

@@ -128,3 +128,60 @@ def test_validate_logs_reports_tampering(validated, ids):
     s3.put_object(Bucket=BUCKET, Key=moved, Body=body["Body"].read(), Metadata=body["Metadata"],
                   ContentType="application/json", ContentEncoding="gzip")
     assert validate(server, ids.a_alice, start).returncode == 0
+
+
+def test_signing_keys_rotate_and_old_keys_stay_listed(tmp_path_factory, identities_file, ids, binary):
+    """With --signing-key-rotation 2, digests are signed by successive keys; ListPublicKeys lists them all for their
+    validity ranges and validate-logs accepts the chain across the rotation."""
+    server = CairnServer(tmp_path_factory.mktemp("rot") / "data", identities_file, ids,
+                         extra_args=["--resource-policy-checks", "off", "--delivery-interval", "1",
+                                     "--digest-interval", "1", "--signing-key-rotation", "2"]).start()
+    try:
+        start = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ensure_bucket(server, ids.a_alice, BUCKET)
+        ct = server.client("cloudtrail", ids.a_alice)
+        ct.create_trail(Name=TRAIL, S3BucketName=BUCKET, S3KeyPrefix="logs", EnableLogFileValidation=True)
+        ct.start_logging(Name=TRAIL)
+        deadline = time.monotonic() + 30
+        while len(ct.list_public_keys(StartTime=datetime.datetime(2020, 1, 1))["PublicKeyList"]) < 3:
+            assert time.monotonic() < deadline, "keys did not rotate"
+            server.client("sts", ids.a_alice).get_caller_identity()
+            time.sleep(0.5)
+        ct.stop_logging(Name=TRAIL)
+        time.sleep(1.1)
+        flush(server)
+        keys_listed = ct.list_public_keys(StartTime=datetime.datetime(2020, 1, 1))["PublicKeyList"]
+        starts = sorted(k["ValidityStartTime"] for k in keys_listed)
+        assert len({k["Fingerprint"] for k in keys_listed}) == len(keys_listed) >= 3
+        assert all(b > a for a, b in zip(starts, starts[1:]))
+        r = validate(server, ids.a_alice, start)
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        assert server.stop() == 0
+
+
+def test_delete_trail_delivers_a_final_digest(tmp_path_factory, identities_file, ids, binary):
+    """DeleteTrail: what the trail captured (the DeleteTrail call included) is delivered, and a final digest covers it."""
+    import json
+
+    server = CairnServer(tmp_path_factory.mktemp("del") / "data", identities_file, ids,
+                         extra_args=["--resource-policy-checks", "off", "--delivery-interval", "1", "--digest-interval", "3600"]).start()
+    try:
+        ensure_bucket(server, ids.a_alice, BUCKET)
+        ct = server.client("cloudtrail", ids.a_alice)
+        ct.create_trail(Name=TRAIL, S3BucketName=BUCKET, S3KeyPrefix="logs", EnableLogFileValidation=True)
+        ct.start_logging(Name=TRAIL)
+        deleted = ct.delete_trail(Name=TRAIL)["ResponseMetadata"]["RequestId"]
+        time.sleep(1.1)
+        flush(server)
+        s3 = server.client("s3", ids.a_alice, s3={"addressing_style": "path"})
+        digests = keys(server, ids.a_alice, "CloudTrail-Digest")
+        assert len(digests) == 1, digests  # hourly digests: only the final one is due
+        final = json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=digests[0])["Body"].read()))
+        assert final["previousDigestSignature"] is None  # the chain began at StartLogging
+        listed = {f["s3Object"] for f in final["logFiles"]}
+        assert listed == set(keys(server, ids.a_alice, "CloudTrail"))
+        records = [r for key in listed for r in json.loads(gzip.decompress(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()))["Records"]]
+        assert deleted in {r["requestID"] for r in records}
+    finally:
+        assert server.stop() == 0
