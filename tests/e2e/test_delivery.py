@@ -207,3 +207,19 @@ def _try_flush(server) -> None:
         flush(server)
     except Exception:
         pass
+
+
+def test_shutdown_delivers_what_is_pending(tmp_path_factory, identities_file, ids, binary):
+    """SIGTERM with an hour-long delivery interval: the pending events are delivered before Cairn exits."""
+    srv = CairnServer(tmp_path_factory.mktemp("shut") / "data", identities_file, ids,
+                      extra_args=["--resource-policy-checks", "off", "--delivery-interval", "3600"]).start()
+    make_trail(srv, ids.a_alice, "dlv-shutdown", "dlv-shutdown-bucket")
+    pending = srv.client("cloudtrail", ids.a_alice).describe_trails()["ResponseMetadata"]["RequestId"]
+    assert not delivered(srv, ids.a_alice, "dlv-shutdown-bucket")
+    assert srv.stop() == 0
+    srv.start()
+    try:
+        seen = {r["requestID"] for recs in delivered(srv, ids.a_alice, "dlv-shutdown-bucket").values() for r in recs}
+        assert pending in seen
+    finally:
+        assert srv.stop() == 0
