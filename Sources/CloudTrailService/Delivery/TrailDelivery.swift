@@ -204,6 +204,7 @@ package final class TrailDelivery: Sendable {
         let latest = try await events.latestSequence()
         while cursor.lastSeq < latest {
             let batch = try await collect(cursor, upTo: latest)
+            guard batch.toSeq > cursor.lastSeq else { break }  // nothing readable after the cursor
             if batch.byRegion.isEmpty {
                 cursor.lastSeq = batch.toSeq
                 try await save(cursor)
