@@ -72,6 +72,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "STSService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(name: "ConfigService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
         .target(
             name: "S3Service",
             dependencies: serviceDependencies + [
@@ -96,7 +97,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", "S3Service", "SNSService",
-                hummingbird, logging,
+                "ConfigService", hummingbird, logging,
                 serviceLifecycle, .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings

@@ -17,6 +17,7 @@ SERVICES = [
     # (botocore name, api version, Swift target, Swift constant name)
     ("cloudtrail", "2013-11-01", "CloudTrailService", "cloudTrail"),
     ("sts", "2011-06-15", "STSService", "sts"),
+    ("config", "2014-11-12", "ConfigService", "config"),
     ("sns", "2010-03-31", "SNSService", "sns"),
 ]
 

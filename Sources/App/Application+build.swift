@@ -1,5 +1,6 @@
 package import AWSCore
 import CloudTrailService
+import ConfigService
 import Foundation
 import Gateway
 public import Hummingbird
@@ -61,7 +62,7 @@ package func buildApplication(
         state: storage, events: storage, targets: targets, signingKeys: signingKeys, destinations: targets,
         deliveryInterval: config.deliveryInterval, digestInterval: config.digestInterval, clock: clock, logger: logger)
     let gateway = Gateway(
-        services: [cloudTrail, STSService(vault: vault), sns], s3: s3, vault: vault, events: storage, runtime: runtime,
+        services: [cloudTrail, STSService(vault: vault), sns, ConfigService(state: storage, targets: targets)], s3: s3, vault: vault, events: storage, runtime: runtime,
         flush: {
             try await cloudTrail.delivery.flush()
             await sns.flush()

@@ -1,5 +1,6 @@
 import AWSCore
 import CloudTrailService
+import ConfigService
 import NIOCore
 import S3Service
 import SNSService
@@ -14,7 +15,7 @@ import SNSService
 /// - Topics: the topic must exist; with strict checks its policy must also let `cloudtrail.amazonaws.com` publish
 ///   (with the trail's ARN and account as `aws:SourceArn` and `aws:SourceAccount`), else
 ///   `InsufficientSnsTopicPolicyException`.
-struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations {
+struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations, ConfigDeliveryTargets {
     let buckets: S3Service
     let topics: SNSTopics
     let policyChecks: AppConfiguration.ResourcePolicyChecks
@@ -66,5 +67,36 @@ struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations {
         _ = try await topics.publish(
             toTopic: topicARN, message: message, asService: "cloudtrail.amazonaws.com", sourceArn: trailARN, sourceAccount: account,
             checkPolicy: policyChecks == .strict)
+    }
+
+    // MARK: AWS Config
+
+    /// A delivery channel's bucket must exist; with strict checks its policy must let `config.amazonaws.com` read
+    /// the bucket ACL and write under `[prefix/]AWSLogs/<account>/Config/`.
+    func checkBucket(_ bucket: String, prefix: String?, account: String) async throws {
+        guard let facts = buckets.bucketFacts(bucket) else {
+            throw AWSError("NoSuchBucketException", "Cannot find a S3 bucket with name '\(bucket)'.")
+        }
+        guard policyChecks == .strict else { return }
+        let insufficient = AWSError("InsufficientDeliveryPolicyException", "Insufficient delivery policy to s3 bucket: \(bucket)")
+        guard let text = facts.policy, let policy = try? PolicyDocument(json: text) else { throw insufficient }
+        let folder = (prefix.map { $0 + "/" } ?? "") + "AWSLogs/\(account)/Config/"
+        let context = ["aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"]
+        let readAcl = PolicyDocument.Request(
+            servicePrincipal: "config.amazonaws.com", action: "s3:GetBucketAcl", resource: "arn:aws:s3:::\(bucket)", context: context)
+        let write = PolicyDocument.Request(
+            servicePrincipal: "config.amazonaws.com", action: "s3:PutObject",
+            resource: "arn:aws:s3:::\(bucket)/\(folder)ConfigWritabilityCheckFile", context: context)
+        guard policy.allows(readAcl), policy.allows(write) else { throw insufficient }
+    }
+
+    func topicExists(_ arn: String) -> Bool {
+        topics.policy(ofTopic: arn) != nil
+    }
+
+    func putProbe(bucket: String, key: String, account: String) async throws {
+        try await buckets.putServiceObject(
+            bucket: bucket, key: key, body: ByteBuffer(), contentType: "binary/octet-stream", contentEncoding: nil, metadata: [],
+            servicePrincipal: "config.amazonaws.com", sourceArn: "", sourceAccount: account, checkPolicy: false)
     }
 }

@@ -1,0 +1,348 @@
+package import AWSCore
+import Audit
+import Foundation
+import Gateway
+package import Storage
+
+/// What AWS Config needs to know about the bucket and topic of a delivery channel, and how it writes into the bucket;
+/// the composition root answers it from the hosted S3 and SNS (services never import each other).
+package protocol ConfigDeliveryTargets: Sendable {
+    /// Throws `NoSuchBucketException` when the bucket does not exist, `InsufficientDeliveryPolicyException` when (with
+    /// strict policy checks) its policy does not let `config.amazonaws.com` write under the prefix.
+    func checkBucket(_ bucket: String, prefix: String?, account: String) async throws
+    /// Whether the topic exists.
+    func topicExists(_ arn: String) -> Bool
+    /// Writes an object into the bucket as `config.amazonaws.com` (the channel's `ConfigWritabilityCheckFile`).
+    func putProbe(bucket: String, key: String, account: String) async throws
+}
+
+/// A configuration recorder and its status.
+struct Recorder: Codable, Sendable {
+    var name: String
+    var roleARN: String
+    var recordingGroup: JSONValue
+    var recordingMode: JSONValue
+    var arnSuffix: String
+    var recording: Bool = false
+    var lastStartTime: Double?
+    var lastStopTime: Double?
+    var lastStatus: String?
+    var lastStatusChangeTime: Double?
+}
+
+/// AWS Config (JSON 1.1, `StarlingDoveService`): the configuration recorder and the delivery channel of each account
+/// and region, with the rules and errors AWS applies to them.
+package struct ConfigService: AWSService {
+    package let model = ServiceModel.config
+    package let eventSource = "config.amazonaws.com"
+    package let operations: [String: ServiceOperation]
+
+    static let recorders = "config.recorders"
+    static let channels = "config.channels"
+
+    /// Creates the service over the state store and the delivery targets.
+    package init(state: any StateStore, targets: any ConfigDeliveryTargets) {
+        let store = ConfigStore(state: state)
+        func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> ServiceOperation {
+            ServiceOperation(audit: AuditSpec(readOnly: true), run: run)
+        }
+        func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> ServiceOperation {
+            ServiceOperation(audit: AuditSpec(readOnly: false), run: run)
+        }
+        operations = [
+            "PutConfigurationRecorder": write { call in try await store.putRecorder(call) },
+            "DescribeConfigurationRecorders": read { call in try await store.describeRecorders(call) },
+            "DescribeConfigurationRecorderStatus": read { call in try await store.describeRecorderStatus(call) },
+            "DeleteConfigurationRecorder": write { call in try await store.deleteRecorder(call) },
+            "StartConfigurationRecorder": write { call in try await store.setRecording(call, on: true) },
+            "StopConfigurationRecorder": write { call in try await store.setRecording(call, on: false) },
+            "PutDeliveryChannel": write { call in try await store.putChannel(call, targets: targets) },
+            "DescribeDeliveryChannels": read { call in try await store.describeChannels(call) },
+            "DescribeDeliveryChannelStatus": read { call in try await store.describeChannelStatus(call) },
+            "DeleteDeliveryChannel": write { call in try await store.deleteChannel(call) },
+        ]
+    }
+}
+
+/// The recorders and channels, keyed by account and region, written through to the state store.
+struct ConfigStore: Sendable {
+    let state: any StateStore
+    private let lock = AsyncLock()
+
+    init(state: any StateStore) { self.state = state }
+
+    private func key(_ call: OperationCall) -> String { call.caller.accountId + "/" + call.region }
+
+    private func recorder(_ call: OperationCall) async throws -> Recorder? {
+        try await state.entries(ConfigService.recorders, prefix: key(call)).first { $0.key == key(call) }.map {
+            try JSONDecoder().decode(Recorder.self, from: Data($0.value))
+        }
+    }
+
+    private func channel(_ call: OperationCall) async throws -> JSONValue? {
+        try await state.entries(ConfigService.channels, prefix: key(call)).first { $0.key == key(call) }.map {
+            try JSONDecoder().decode(JSONValue.self, from: Data($0.value))
+        }
+    }
+
+    private func save(_ recorder: Recorder?, _ call: OperationCall) async throws {
+        if let recorder {
+            try await state.put(ConfigService.recorders, key(call), Array(try JSONEncoder().encode(recorder)))
+        } else {
+            try await state.delete(ConfigService.recorders, key(call))
+        }
+    }
+
+    private func noSuchRecorder(_ name: String) -> AWSError {
+        AWSError("NoSuchConfigurationRecorderException", "Cannot find configuration recorder with the specified name '\(name)'.")
+    }
+
+    private func arn(_ r: Recorder, _ call: OperationCall) -> String {
+        "arn:aws:config:\(call.region):\(call.caller.accountId):configuration-recorder/\(r.name)/\(r.arnSuffix)"
+    }
+
+    // MARK: Recorder
+
+    func putRecorder(_ call: OperationCall) async throws -> JSONValue {
+        let input = call.input["ConfigurationRecorder"] ?? .object([:])
+        let name = input["name"]?.string ?? "default"
+        if name.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw AWSError("InvalidConfigurationRecorderNameException", "The configuration recorder name '\(name)' is not valid, blank string.")
+        }
+        if name.hasPrefix("AWSConfigurationRecorderFor") {
+            throw AWSError("InvalidConfigurationRecorderNameException", "The configuration recorder name '\(name)' is reserved for service-linked configuration recorders.")
+        }
+        guard let role = input["roleARN"]?.string, !role.isEmpty else {
+            throw AWSError("InvalidRoleException", "The role ARN provided is null or empty.")
+        }
+        let group = try Self.normalizedGroup(input["recordingGroup"])
+        let mode = input["recordingMode"] ?? .object(["recordingFrequency": "CONTINUOUS", "recordingModeOverrides": .array([])])
+        return try await lock.withLock {
+            if var existing = try await recorder(call) {
+                guard existing.name == name else {
+                    throw AWSError(
+                        "MaxNumberOfConfigurationRecordersExceededException",
+                        "Failed to put configuration recorder '\(name)' because the maximum number of configuration recorders: 1 is reached.")
+                }
+                existing.roleARN = role
+                existing.recordingGroup = group
+                existing.recordingMode = mode
+                try await save(existing, call)
+            } else {
+                let suffix = String(IDs.alphanumeric(16).lowercased())
+                try await save(Recorder(name: name, roleARN: role, recordingGroup: group, recordingMode: mode, arnSuffix: suffix), call)
+            }
+            return .object([:])
+        }
+    }
+
+    /// The recording group as AWS stores it (every member filled), or `InvalidRecordingGroupException`.
+    static func normalizedGroup(_ value: JSONValue?) throws(AWSError) -> JSONValue {
+        let invalid = AWSError("InvalidRecordingGroupException", "The recording group provided is not valid")
+        guard let value else {
+            return .object([
+                "allSupported": true, "includeGlobalResourceTypes": false, "resourceTypes": .array([]),
+                "exclusionByResourceTypes": .object(["resourceTypes": .array([])]),
+                "recordingStrategy": .object(["useOnly": "ALL_SUPPORTED_RESOURCE_TYPES"]),
+            ])
+        }
+        let all = value["allSupported"]?.bool ?? false
+        let global = value["includeGlobalResourceTypes"]?.bool ?? false
+        let types = value["resourceTypes"]?.array ?? []
+        let excluded = value["exclusionByResourceTypes"]?["resourceTypes"]?.array ?? []
+        let strategy = value["recordingStrategy"]?["useOnly"]?.string
+        let useOnly: String
+        if all {
+            guard types.isEmpty, excluded.isEmpty, strategy == nil || strategy == "ALL_SUPPORTED_RESOURCE_TYPES" else { throw invalid }
+            useOnly = "ALL_SUPPORTED_RESOURCE_TYPES"
+        } else if !types.isEmpty {
+            guard excluded.isEmpty, !global, strategy == nil || strategy == "INCLUSION_BY_RESOURCE_TYPES" else { throw invalid }
+            useOnly = "INCLUSION_BY_RESOURCE_TYPES"
+        } else if !excluded.isEmpty {
+            guard strategy == "EXCLUSION_BY_RESOURCE_TYPES", !global else { throw invalid }
+            useOnly = "EXCLUSION_BY_RESOURCE_TYPES"
+        } else {
+            throw invalid
+        }
+        return .object([
+            "allSupported": .bool(all), "includeGlobalResourceTypes": .bool(global), "resourceTypes": .array(types),
+            "exclusionByResourceTypes": .object(["resourceTypes": .array(excluded)]),
+            "recordingStrategy": .object(["useOnly": .string(useOnly)]),
+        ])
+    }
+
+    /// The recorder a Describe call names (at most one name), or every recorder (0 or 1).
+    private func named(_ call: OperationCall, member: String) async throws -> Recorder? {
+        let names = call.input[member]?.array?.compactMap(\.string) ?? []
+        guard names.count <= 1 else {
+            throw AWSError("ValidationException", "Only one configuration recorder name may be specified.")
+        }
+        let current = try await recorder(call)
+        if let name = names.first {
+            guard let current, current.name == name else { throw noSuchRecorder(name) }
+        }
+        return current
+    }
+
+    func describeRecorders(_ call: OperationCall) async throws -> JSONValue {
+        guard let r = try await named(call, member: "ConfigurationRecorderNames") else {
+            return .object(["ConfigurationRecorders": .array([])])
+        }
+        return .object([
+            "ConfigurationRecorders": .array([
+                .object([
+                    "arn": .string(arn(r, call)), "name": .string(r.name), "roleARN": .string(r.roleARN),
+                    "recordingGroup": r.recordingGroup, "recordingMode": r.recordingMode, "recordingScope": "PAID",
+                ])
+            ])
+        ])
+    }
+
+    func describeRecorderStatus(_ call: OperationCall) async throws -> JSONValue {
+        guard let r = try await named(call, member: "ConfigurationRecorderNames") else {
+            return .object(["ConfigurationRecordersStatus": .array([])])
+        }
+        var o: [String: JSONValue] = ["arn": .string(arn(r, call)), "name": .string(r.name), "recording": .bool(r.recording)]
+        if let t = r.lastStartTime { o["lastStartTime"] = .number(t) }
+        if let t = r.lastStopTime { o["lastStopTime"] = .number(t) }
+        if let s = r.lastStatus { o["lastStatus"] = .string(s) }
+        if let t = r.lastStatusChangeTime { o["lastStatusChangeTime"] = .number(t) }
+        return .object(["ConfigurationRecordersStatus": .array([.object(o)])])
+    }
+
+    func deleteRecorder(_ call: OperationCall) async throws -> JSONValue {
+        let name = call.input["ConfigurationRecorderName"]?.string ?? ""
+        return try await lock.withLock {
+            guard let r = try await recorder(call), r.name == name else { throw noSuchRecorder(name) }
+            try await save(nil, call)
+            return .object([:])
+        }
+    }
+
+    func setRecording(_ call: OperationCall, on: Bool) async throws -> JSONValue {
+        let name = call.input["ConfigurationRecorderName"]?.string ?? ""
+        return try await lock.withLock {
+            guard var r = try await recorder(call), r.name == name else { throw noSuchRecorder(name) }
+            let now = Double(call.now)
+            if on {
+                guard try await channel(call) != nil else {
+                    throw AWSError("NoAvailableDeliveryChannelException", "Delivery channel is not available to start configuration recorder.")
+                }
+                if !r.recording {
+                    r.lastStartTime = now
+                    r.lastStatusChangeTime = now
+                }
+                r.recording = true
+                // Cairn records synchronously, so the first recording cycle succeeds at once.
+                r.lastStatus = "SUCCESS"
+            } else {
+                if r.recording {
+                    r.lastStopTime = now
+                    r.lastStatusChangeTime = now
+                }
+                r.recording = false
+            }
+            try await save(r, call)
+            return .object([:])
+        }
+    }
+
+    // MARK: Delivery channel
+
+    func putChannel(_ call: OperationCall, targets: any ConfigDeliveryTargets) async throws -> JSONValue {
+        guard try await recorder(call) != nil else {
+            throw AWSError("NoAvailableConfigurationRecorderException", "Configuration recorder is not available to put delivery channel.")
+        }
+        var input = call.input["DeliveryChannel"]?.object ?? [:]
+        let name = input["name"]?.string ?? "default"
+        if name.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw AWSError("InvalidDeliveryChannelNameException", "The delivery channel name '\(name)' is not valid, blank string.")
+        }
+        input["name"] = .string(name)
+        guard let bucket = input["s3BucketName"]?.string, !bucket.isEmpty else {
+            throw AWSError("NoSuchBucketException", "Cannot find a S3 bucket with an empty bucket name.")
+        }
+        let prefix = input["s3KeyPrefix"]?.string
+        if let prefix, prefix.isEmpty || prefix.hasPrefix("/") || prefix.hasSuffix("/") || prefix.contains("AWSLogs") {
+            throw AWSError("InvalidS3KeyPrefixException", "The s3 key prefix '\(prefix)' is not valid" + (prefix.isEmpty ? ", empty s3 key prefix." : "."))
+        }
+        if let topic = input["snsTopicARN"]?.string {
+            guard topic.hasPrefix("arn:aws:sns:"), targets.topicExists(topic) else {
+                throw AWSError("InvalidSNSTopicARNException", "The sns topic arn '\(topic)' is not valid.")
+            }
+        }
+        if let key = input["s3KmsKeyArn"]?.string, !key.hasPrefix("arn:aws:kms:") {
+            throw AWSError("InvalidS3KmsKeyArnException", "The s3 kms key arn '\(key)' is not valid.")
+        }
+        if let frequency = input["configSnapshotDeliveryProperties"]?["deliveryFrequency"]?.string,
+            !["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"].contains(frequency)
+        {
+            throw AWSError(
+                "ValidationException",
+                "1 validation error detected: Value '\(frequency)' at 'deliveryChannel.configSnapshotDeliveryProperties.deliveryFrequency' failed to satisfy constraint: Member must satisfy enum value set: [One_Hour, TwentyFour_Hours, Six_Hours, Three_Hours, Twelve_Hours]")
+        }
+        if let existing = try await channel(call), existing["name"]?.string != name {
+            throw AWSError(
+                "MaxNumberOfDeliveryChannelsExceededException",
+                "Failed to put delivery channel '\(name)' because the maximum number of delivery channels: 1 is reached.")
+        }
+        do {
+            try await targets.checkBucket(bucket, prefix: prefix, account: call.caller.accountId)
+        } catch let error as AWSError where error.code == "InsufficientDeliveryPolicyException" {
+            throw AWSError(
+                error.code,
+                "Insufficient delivery policy to s3 bucket: \(bucket), unable to write to bucket, provided s3 key prefix is '\(prefix ?? "null")', provided kms key is '\(input["s3KmsKeyArn"]?.string ?? "null")'.")
+        }
+        try await lock.withLock {
+            try await state.put(ConfigService.channels, key(call), Array(try JSONEncoder().encode(JSONValue.object(input))))
+        }
+        // Config writes an empty probe object as soon as the channel is saved.
+        let probe = (prefix.map { $0 + "/" } ?? "") + "AWSLogs/\(call.caller.accountId)/Config/ConfigWritabilityCheckFile"
+        try await targets.putProbe(bucket: bucket, key: probe, account: call.caller.accountId)
+        return .object([:])
+    }
+
+    func describeChannels(_ call: OperationCall) async throws -> JSONValue {
+        let names = call.input["DeliveryChannelNames"]?.array?.compactMap(\.string) ?? []
+        let current = try await channel(call)
+        for name in names where current?["name"]?.string != name {
+            throw AWSError("NoSuchDeliveryChannelException", "Cannot find delivery channel with specified name '\(name)'.")
+        }
+        return .object(["DeliveryChannels": .array(current.map { [$0] } ?? [])])
+    }
+
+    func describeChannelStatus(_ call: OperationCall) async throws -> JSONValue {
+        let names = call.input["DeliveryChannelNames"]?.array?.compactMap(\.string) ?? []
+        let current = try await channel(call)
+        for name in names where current?["name"]?.string != name {
+            throw AWSError("NoSuchDeliveryChannelException", "Cannot find delivery channel with specified name '\(name)'.")
+        }
+        guard let current, let name = current["name"]?.string else { return .object(["DeliveryChannelsStatus": .array([])]) }
+        let stream: JSONValue =
+            current["snsTopicARN"] == nil ? .object(["lastStatus": "NOT_APPLICABLE"]) : .object(["lastStatus": "SUCCESS"])
+        return .object([
+            "DeliveryChannelsStatus": .array([
+                .object([
+                    "name": .string(name), "configSnapshotDeliveryInfo": .object([:]), "configHistoryDeliveryInfo": .object([:]),
+                    "configStreamDeliveryInfo": stream,
+                ])
+            ])
+        ])
+    }
+
+    func deleteChannel(_ call: OperationCall) async throws -> JSONValue {
+        let name = call.input["DeliveryChannelName"]?.string ?? ""
+        return try await lock.withLock {
+            guard let current = try await channel(call), current["name"]?.string == name else {
+                throw AWSError("NoSuchDeliveryChannelException", "Cannot find delivery channel with specified name '\(name)'.")
+            }
+            if try await recorder(call)?.recording == true {
+                throw AWSError(
+                    "LastDeliveryChannelDeleteFailedException",
+                    "Failed to delete last specified delivery channel with name '\(name)', because there, because there is a running configuration recorder.")
+            }
+            try await state.delete(ConfigService.channels, key(call))
+            return .object([:])
+        }
+    }
+}
