@@ -26,17 +26,29 @@ struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations, ConfigDeliveryT
             throw AWSError("S3BucketDoesNotExistException", "S3 bucket \(bucket) does not exist.")
         }
         guard policyChecks == .strict else { return }
-        let insufficient = AWSError("InsufficientS3BucketPolicyException", "Incorrect S3 bucket policy is detected for bucket: \(bucket)")
-        guard let text = facts.policy, let policy = try? PolicyDocument(json: text) else { throw insufficient }
-        let folder = (prefix.map { $0.isEmpty ? "" : $0 + "/" } ?? "") + "AWSLogs/\(account)/CloudTrail/"
-        let context = ["aws:SourceArn": trailARN, "aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"]
-        let readAcl = PolicyDocument.Request(
-            servicePrincipal: "cloudtrail.amazonaws.com", action: "s3:GetBucketAcl", resource: "arn:aws:s3:::\(bucket)", context: context)
         // A representative log-file key: the policy must cover every region folder and date under the prefix.
+        let logFile = (prefix.map { $0.isEmpty ? "" : $0 + "/" } ?? "") + "AWSLogs/\(account)/CloudTrail/us-east-1/2026/01/01/log.json.gz"
+        guard
+            Self.allowsDelivery(
+                policy: facts.policy, bucket: bucket, object: logFile, service: "cloudtrail.amazonaws.com",
+                context: ["aws:SourceArn": trailARN, "aws:SourceAccount": account])
+        else {
+            throw AWSError("InsufficientS3BucketPolicyException", "Incorrect S3 bucket policy is detected for bucket: \(bucket)")
+        }
+    }
+
+    /// Whether a bucket policy lets an AWS service deliver into the bucket as CloudTrail and Config do: read the
+    /// bucket ACL, and put `object` with `x-amz-acl: bucket-owner-full-control` (IAM's evaluation: explicit Deny wins;
+    /// principal, action, resource and conditions must match).
+    static func allowsDelivery(policy text: String?, bucket: String, object: String, service: String, context: [String: String]) -> Bool {
+        guard let text, let policy = try? PolicyDocument(json: text) else { return false }
+        var context = context
+        context["s3:x-amz-acl"] = "bucket-owner-full-control"
+        let readAcl = PolicyDocument.Request(
+            servicePrincipal: service, action: "s3:GetBucketAcl", resource: "arn:aws:s3:::\(bucket)", context: context)
         let write = PolicyDocument.Request(
-            servicePrincipal: "cloudtrail.amazonaws.com", action: "s3:PutObject",
-            resource: "arn:aws:s3:::\(bucket)/\(folder)us-east-1/2026/01/01/log.json.gz", context: context)
-        guard policy.allows(readAcl), policy.allows(write) else { throw insufficient }
+            servicePrincipal: service, action: "s3:PutObject", resource: "arn:aws:s3:::\(bucket)/\(object)", context: context)
+        return policy.allows(readAcl) && policy.allows(write)
     }
 
     func checkTopic(_ topicARN: String, trailARN: String, account: String) async throws {
@@ -78,16 +90,14 @@ struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations, ConfigDeliveryT
             throw AWSError("NoSuchBucketException", "Cannot find a S3 bucket with name '\(bucket)'.")
         }
         guard policyChecks == .strict else { return }
-        let insufficient = AWSError("InsufficientDeliveryPolicyException", "Insufficient delivery policy to s3 bucket: \(bucket)")
-        guard let text = facts.policy, let policy = try? PolicyDocument(json: text) else { throw insufficient }
-        let folder = (prefix.map { $0 + "/" } ?? "") + "AWSLogs/\(account)/Config/"
-        let context = ["aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"]
-        let readAcl = PolicyDocument.Request(
-            servicePrincipal: "config.amazonaws.com", action: "s3:GetBucketAcl", resource: "arn:aws:s3:::\(bucket)", context: context)
-        let write = PolicyDocument.Request(
-            servicePrincipal: "config.amazonaws.com", action: "s3:PutObject",
-            resource: "arn:aws:s3:::\(bucket)/\(folder)ConfigWritabilityCheckFile", context: context)
-        guard policy.allows(readAcl), policy.allows(write) else { throw insufficient }
+        let probe = (prefix.map { $0 + "/" } ?? "") + "AWSLogs/\(account)/Config/ConfigWritabilityCheckFile"
+        guard
+            Self.allowsDelivery(
+                policy: facts.policy, bucket: bucket, object: probe, service: "config.amazonaws.com",
+                context: ["aws:SourceAccount": account])
+        else {
+            throw AWSError("InsufficientDeliveryPolicyException", "Insufficient delivery policy to s3 bucket: \(bucket)")
+        }
     }
 
     func topicExists(_ arn: String) -> Bool {

@@ -31,6 +31,18 @@ package struct SigV4Signer: Sendable {
         method: String, rawPath: String, rawQuery: String = "", headers: [(name: String, value: String)],
         body: [UInt8], now: Int64
     ) -> [(name: String, value: String)] {
+        sign(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: headers, payloadHash: SigV4Verifier.payloadHash(body), now: now)
+    }
+
+    /// Returns the headers to add to a request whose body hash is already known, as S3 clients sign the hash they
+    /// send in `x-amz-content-sha256` (so a large body is hashed once, not for every request).
+    ///
+    /// - Parameters:
+    ///   - payloadHash: the hex SHA-256 of the body.
+    package func sign(
+        method: String, rawPath: String, rawQuery: String = "", headers: [(name: String, value: String)],
+        payloadHash: String, now: Int64
+    ) -> [(name: String, value: String)] {
         let amzDate = Timestamp.amzDate(now)
         var all = headers
         all.append(("x-amz-date", amzDate))
@@ -42,7 +54,7 @@ package struct SigV4Signer: Sendable {
             presignExpires: nil
         )
         let request = SigV4Request(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: all)
-        let canonical = SigV4Verifier.canonicalRequest(request, auth: auth, payloadHash: SigV4Verifier.payloadHash(body))
+        let canonical = SigV4Verifier.canonicalRequest(request, auth: auth, payloadHash: payloadHash)
         let toSign = SigV4Verifier.stringToSign(canonicalRequest: canonical, auth: auth)
         let key = SigV4Verifier.deriveSigningKey(
             secret: secretAccessKey, date: auth.scopeDate, region: region, service: service)
