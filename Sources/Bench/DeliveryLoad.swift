@@ -122,31 +122,47 @@ extension Runner {
         return out
     }
 
-    /// For each probe, the time from sending it to the upload of the file that holds its request id (ms).
+    /// For each probe, the time from sending it to the upload of the file that holds its record (ms). Each file is
+    /// searched once (Foundation's substring search), for every probe name it holds.
     private static func probeDelays(dataDir: String, probes: [(id: String, sentMillis: Double)]) async throws -> [Double] {
-        let files = try await deliveredFiles(dataDir: dataDir)
+        var uploaded: [String: Double] = [:]
+        for file in try await deliveredFiles(dataDir: dataDir) {
+            for name in occurrences(of: #""bench-probe-"#, in: file.content, upTo: "\"") {
+                uploaded[name] = min(uploaded[name] ?? .infinity, file.modifiedMillis)
+            }
+        }
         var delays: [Double] = []
         for probe in probes {
-            let needle = Array(#""\#(probe.id)""#.utf8)
-            guard let file = files.first(where: { $0.content.readableBytesView.firstRange(of: needle) != nil }) else {
-                throw BenchError("probe \(probe.id) was never delivered")
-            }
-            delays.append(file.modifiedMillis - probe.sentMillis)
+            guard let at = uploaded[probe.id] else { throw BenchError("probe \(probe.id) was never delivered") }
+            delays.append(at - probe.sentMillis)
         }
         return delays.sorted()
     }
 
     /// The number of records in every delivered file.
     private static func deliveredRecordCount(dataDir: String) async throws -> Int {
-        let marker = Array(#""eventVersion""#.utf8)
         var count = 0
         for file in try await deliveredFiles(dataDir: dataDir) {
-            var view = file.content.readableBytesView[...]
-            while let range = view.firstRange(of: marker) {
-                count += 1
-                view = view[range.upperBound...]
-            }
+            count += occurrences(of: #""eventVersion""#, in: file.content, upTo: nil).count
         }
         return count
+    }
+
+    /// The occurrences of `marker` in a buffer; with `end`, each as the text from after the opening quote of
+    /// `marker` up to the next `end` (`"bench-probe-7"` gives `bench-probe-7`).
+    private static func occurrences(of marker: String, in buffer: ByteBuffer, upTo end: String?) -> [String] {
+        let text = String(buffer: buffer)
+        var found: [String] = []
+        var from = text.startIndex
+        while let hit = text.range(of: marker, range: from..<text.endIndex) {
+            if let end, let close = text.range(of: end, range: hit.upperBound..<text.endIndex) {
+                found.append(String(text[text.index(after: hit.lowerBound)..<close.lowerBound]))
+                from = close.upperBound
+            } else {
+                found.append(marker)
+                from = hit.upperBound
+            }
+        }
+        return found
     }
 }
