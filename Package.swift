@@ -72,7 +72,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "STSService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
-        .target(name: "ConfigService", dependencies: serviceDependencies, swiftSettings: swiftSettings),
+        .target(
+            name: "ConfigService", dependencies: serviceDependencies + [.product(name: "CompressNIO", package: "compress-nio")],
+            swiftSettings: swiftSettings),
         .target(
             name: "S3Service",
             dependencies: serviceDependencies + [
@@ -125,6 +127,7 @@ let package = Package(
             exclude: ["vectors/generate_sigv4_vectors.py", "vectors/generate_payload_vectors.py"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ConfigServiceTests", dependencies: ["ConfigService", "AWSCore", "Gateway", "Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore"], swiftSettings: swiftSettings),
         .testTarget(

@@ -14,6 +14,8 @@ public struct AppConfiguration: Sendable {
     public var digestInterval: Int
     /// Seconds a region's digest-signing key stays current (default 30 days).
     public var signingKeyRotation: Int
+    /// Seconds between AWS Config's configuration history files (default 21600, AWS's six hours).
+    public var configHistoryInterval: Int
     /// Whether CreateTrail and friends evaluate bucket and topic policies (`strict`) or only existence (`off`).
     public var resourcePolicyChecks: ResourcePolicyChecks
 
@@ -27,8 +29,10 @@ public struct AppConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 4566, dataDirectory: String = "./cairn-data",
         identitiesFile: String? = nil, deliveryInterval: Int = 60, digestInterval: Int = 3600,
-        signingKeyRotation: Int = 2_592_000, resourcePolicyChecks: ResourcePolicyChecks = .strict
+        signingKeyRotation: Int = 2_592_000, resourcePolicyChecks: ResourcePolicyChecks = .strict,
+        configHistoryInterval: Int = 21600
     ) {
+        self.configHistoryInterval = configHistoryInterval
         self.signingKeyRotation = signingKeyRotation
         self.host = host
         self.port = port

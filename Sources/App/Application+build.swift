@@ -32,9 +32,12 @@ package func buildApplication(
         throw StartupError("data directory \(config.dataDirectory): \(error)")
     }
     let vault = try await CredentialVault(directory: identities, store: storage, now: Int64(clock()))
+    // Resource changes of S3, SNS and CloudTrail, published once for AWS Config to record.
+    let changes = ResourceChangeFeed()
     let s3: S3Service
     do {
-        s3 = try await S3Service(state: storage, index: storage, dataDirectory: config.dataDirectory, runtime: runtime, logger: logger)
+        s3 = try await S3Service(
+            state: storage, index: storage, dataDirectory: config.dataDirectory, runtime: runtime, logger: logger, changes: changes)
     } catch {
         throw StartupError("data directory \(config.dataDirectory): \(error)")
     }
@@ -45,7 +48,7 @@ package func buildApplication(
     do {
         sns = try await SNSService(
             state: storage, dataDirectory: config.dataDirectory, endpoint: { endpoint.value }, runtime: runtime,
-            logger: logger)
+            logger: logger, changes: changes)
     } catch {
         throw StartupError("data directory \(config.dataDirectory): SNS state or signing key: \(error)")
     }
@@ -60,11 +63,16 @@ package func buildApplication(
     }
     let cloudTrail = try await CloudTrailService(
         state: storage, events: storage, targets: targets, signingKeys: signingKeys, destinations: targets,
-        deliveryInterval: config.deliveryInterval, digestInterval: config.digestInterval, clock: clock, logger: logger)
+        deliveryInterval: config.deliveryInterval, digestInterval: config.digestInterval, clock: clock, logger: logger,
+        changes: changes)
+    let configService = ConfigService(
+        state: storage, targets: targets, inventories: [s3, sns, cloudTrail], changes: changes, runtime: runtime)
     let gateway = Gateway(
-        services: [cloudTrail, STSService(vault: vault), sns, ConfigService(state: storage, targets: targets)], s3: s3, vault: vault, events: storage, runtime: runtime,
+        services: [cloudTrail, STSService(vault: vault), sns, configService], s3: s3, vault: vault, events: storage,
+        runtime: runtime,
         flush: {
             try await cloudTrail.delivery.flush()
+            try await configService.deliverDue(historyInterval: config.configHistoryInterval, force: true)
             await sns.flush()
         }, routes: sns.routes
     )
@@ -88,6 +96,7 @@ package func buildApplication(
         PeriodicService.retention(events: storage, clock: clock, logger: logger),
         PeriodicService.checkpoints(events: storage, logger: logger),
         PeriodicService.trailDelivery(cloudTrail.delivery, logger: logger),
+        PeriodicService.configDelivery(configService, historyInterval: config.configHistoryInterval, logger: logger),
         sns.deliveryService)
     return app
 }

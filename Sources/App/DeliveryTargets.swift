@@ -109,4 +109,16 @@ struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations, ConfigDeliveryT
             bucket: bucket, key: key, body: ByteBuffer(), contentType: "binary/octet-stream", contentEncoding: nil, metadata: [],
             servicePrincipal: "config.amazonaws.com", sourceArn: "", sourceAccount: account, checkPolicy: false)
     }
+
+    func putFile(bucket: String, key: String, gzipped: ByteBuffer, account: String) async throws {
+        try await buckets.putServiceObject(
+            bucket: bucket, key: key, body: gzipped, contentType: "application/json", contentEncoding: "gzip", metadata: [],
+            servicePrincipal: "config.amazonaws.com", sourceArn: "", sourceAccount: account, checkPolicy: policyChecks == .strict)
+    }
+
+    func notify(topicARN: String, subject: String, message: String, account: String) async throws {
+        _ = try await topics.publish(
+            toTopic: topicARN, message: message, subject: subject, asService: "config.amazonaws.com", sourceAccount: account,
+            checkPolicy: policyChecks == .strict)
+    }
 }

@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import Storage
 import CloudTrailService
+import ConfigService
 
 /// Runs a job now and then every `interval`, until the application shuts down gracefully (a ServiceLifecycle service).
 ///
@@ -60,6 +61,15 @@ extension PeriodicService {
     static func trailDelivery(_ delivery: TrailDelivery, logger: Logger) -> PeriodicService {
         PeriodicService(name: "trail delivery", interval: .seconds(1), logger: logger, job: { try await delivery.deliverDue() },
             final: { try await delivery.flush() })
+    }
+
+    /// Checks every ten seconds for due AWS Config deliveries (history files every `historyInterval` seconds,
+    /// periodic snapshots), and delivers the pending history once more at a graceful shutdown.
+    static func configDelivery(_ config: ConfigService, historyInterval: Int, logger: Logger) -> PeriodicService {
+        PeriodicService(
+            name: "config delivery", interval: .seconds(10), logger: logger,
+            job: { try await config.deliverDue(historyInterval: historyInterval) },
+            final: { try await config.deliverDue(historyInterval: historyInterval, force: true) })
     }
 
     /// Runs the event store's housekeeping (SQLite WAL checkpoints) every half second, off the request path.

@@ -41,6 +41,9 @@ extension Cairn {
         @Option(help: "Seconds a digest-signing key stays current before a new one replaces it (old keys stay listed by ListPublicKeys). [env: CAIRN_SIGNING_KEY_ROTATION] (default: 2592000, 30 days)")
         var signingKeyRotation: Int?
 
+        @Option(help: "Seconds between AWS Config's configuration history files. [env: CAIRN_CONFIG_HISTORY_INTERVAL] (default: 21600, six hours)")
+        var configHistoryInterval: Int?
+
         @Option(help: "'strict' evaluates bucket and topic policies as AWS does; 'off' only requires them to exist. [env: CAIRN_RESOURCE_POLICY_CHECKS] (default: strict)")
         var resourcePolicyChecks: String?
 
@@ -82,7 +85,8 @@ extension Cairn {
                 deliveryInterval: try int(deliveryInterval, "CAIRN_DELIVERY_INTERVAL", 60, range: 1...86400),
                 digestInterval: try int(digestInterval, "CAIRN_DIGEST_INTERVAL", 3600, range: 1...86400),
                 signingKeyRotation: try int(signingKeyRotation, "CAIRN_SIGNING_KEY_ROTATION", 2_592_000, range: 1...315_360_000),
-                resourcePolicyChecks: checks
+                resourcePolicyChecks: checks,
+                configHistoryInterval: try int(configHistoryInterval, "CAIRN_CONFIG_HISTORY_INTERVAL", 21600, range: 1...604_800)
             )
         }
     }

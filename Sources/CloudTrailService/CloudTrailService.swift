@@ -17,6 +17,7 @@ package struct CloudTrailService: AWSService {
     package let delivery: TrailDelivery
     /// The digest-signing keys `ListPublicKeys` lists; trail delivery signs digests with the same instance.
     package let signingKeys: SigningKeys
+    let registry: TrailRegistry
 
     /// Creates the service over the state and event stores.
     ///
@@ -27,13 +28,16 @@ package struct CloudTrailService: AWSService {
     ///   - deliveryInterval: seconds between a trail's log-file deliveries.
     ///   - digestInterval: seconds between a validating trail's digest files.
     ///   - clock: the current time in epoch seconds.
+    ///   - changes: where trail changes are published.
     package init(
         state: any StateStore, events: any EventStore, targets: any DeliveryTargetChecks = NoDeliveryTargetChecks(),
         signingKeys: SigningKeys, destinations: (any TrailDestinations)? = nil, deliveryInterval: Int = 60,
-        digestInterval: Int = 3600, clock: @escaping @Sendable () -> Double, logger: Logger = Logger(label: "cairn.cloudtrail")
+        digestInterval: Int = 3600, clock: @escaping @Sendable () -> Double, logger: Logger = Logger(label: "cairn.cloudtrail"),
+        changes: ResourceChangeFeed = ResourceChangeFeed()
     ) async throws {
         self.signingKeys = signingKeys
-        let registry = try await TrailRegistry(store: state)
+        let registry = try await TrailRegistry(store: state, changes: changes)
+        self.registry = registry
         let delivery = try await TrailDelivery(
             registry: registry, events: events, state: state, destinations: destinations, signingKeys: signingKeys,
             interval: deliveryInterval, digestInterval: digestInterval, clock: clock, logger: logger)
@@ -86,5 +90,17 @@ package struct CloudTrailService: AWSService {
             }
         }
         operations = ops
+    }
+}
+
+extension CloudTrailService: ResourceInventory {
+    /// The account's trails whose home is the region, for Config's discovery.
+    package func resources(account: String, region: String) async throws -> [ResourceState] {
+        registry.all(account: account).filter { $0.homeRegion == region }.map { $0.resourceState() }
+    }
+
+    /// The trails the account sees in the region: its own and the multi-region trails of other regions.
+    package func visibleResources(account: String, region: String) async throws -> [ResourceState] {
+        registry.visible(account: account, region: region).map { $0.resourceState() }
     }
 }

@@ -9,15 +9,17 @@ final class TrailRegistry: Sendable {
     private let trails: Mutex<[String: Trail]>
     private let writeLock = AsyncLock()
     private let store: any StateStore
+    private let changes: ResourceChangeFeed
 
-    /// Loads every stored trail.
-    init(store: any StateStore) async throws {
+    /// Loads every stored trail; trail changes are published to `changes` once durable.
+    init(store: any StateStore, changes: ResourceChangeFeed) async throws {
         var loaded: [String: Trail] = [:]
         for (key, value) in try await store.all(Self.namespace) {
             loaded[key] = try JSONDecoder().decode(Trail.self, from: Data(value))
         }
         self.trails = Mutex(loaded)
         self.store = store
+        self.changes = changes
     }
 
     /// The trail stored under a key (`account/homeRegion/name`), if it exists.
@@ -54,6 +56,16 @@ final class TrailRegistry: Sendable {
             trails.withLock { all in
                 for (key, trail) in changes { all[key] = trail }
             }
+            var published: [ResourceChange.Kind] = []
+            for (key, trail) in changes.sorted(by: { $0.key < $1.key }) {
+                if let trail {
+                    let state = trail.resourceState()
+                    if current[key]?.resourceState() != state { published.append(.present(state)) }
+                } else if let old = current[key] {
+                    published.append(.deleted(old.resourceState().key))
+                }
+            }
+            try await self.changes.publish(published)
             return result
         }
     }

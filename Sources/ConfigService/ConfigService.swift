@@ -3,6 +3,7 @@ import Audit
 import Foundation
 import Gateway
 package import Storage
+package import NIOCore
 
 /// What AWS Config needs to know about the bucket and topic of a delivery channel, and how it writes into the bucket;
 /// the composition root answers it from the hosted S3 and SNS (services never import each other).
@@ -14,6 +15,10 @@ package protocol ConfigDeliveryTargets: Sendable {
     func topicExists(_ arn: String) -> Bool
     /// Writes an object into the bucket as `config.amazonaws.com` (the channel's `ConfigWritabilityCheckFile`).
     func putProbe(bucket: String, key: String, account: String) async throws
+    /// Writes a gzipped delivery file (snapshot or history) into the bucket as `config.amazonaws.com`.
+    func putFile(bucket: String, key: String, gzipped: ByteBuffer, account: String) async throws
+    /// Publishes a Config notification to the channel's topic as `config.amazonaws.com`.
+    func notify(topicARN: String, subject: String, message: String, account: String) async throws
 }
 
 /// A configuration recorder and its status.
@@ -37,12 +42,31 @@ package struct ConfigService: AWSService {
     package let eventSource = "config.amazonaws.com"
     package let operations: [String: ServiceOperation]
 
+    /// Delivers what is due (history files on the cadence, periodic snapshots); `force` delivers the pending
+    /// history now (`/_cairn/flush`).
+    package func deliverDue(historyInterval: Int, force: Bool = false) async throws {
+        try await store.deliverDue(historyInterval: Double(historyInterval), force: force)
+    }
+
     static let recorders = "config.recorders"
     static let channels = "config.channels"
+    let store: ConfigStore
 
-    /// Creates the service over the state store and the delivery targets.
-    package init(state: any StateStore, targets: any ConfigDeliveryTargets) {
-        let store = ConfigStore(state: state)
+    /// Creates the service.
+    ///
+    /// - Parameters:
+    ///   - state: where recorders, channels, configuration items and rules are kept.
+    ///   - targets: the hosted S3 and SNS as Config reaches them.
+    ///   - inventories: the services whose resources Config discovers when a recorder starts.
+    ///   - changes: the feed of resource changes Config records items from.
+    ///   - runtime: clock and ids.
+    package init(
+        state: any StateStore, targets: any ConfigDeliveryTargets, inventories: [any ResourceInventory] = [],
+        changes: ResourceChangeFeed = ResourceChangeFeed(), runtime: Runtime = .live
+    ) {
+        let store = ConfigStore(state: state, targets: targets, inventories: inventories, runtime: runtime)
+        changes.subscribe(store)
+        self.store = store
         func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> ServiceOperation {
             ServiceOperation(audit: AuditSpec(readOnly: true), run: run)
         }
@@ -56,31 +80,68 @@ package struct ConfigService: AWSService {
             "DeleteConfigurationRecorder": write { call in try await store.deleteRecorder(call) },
             "StartConfigurationRecorder": write { call in try await store.setRecording(call, on: true) },
             "StopConfigurationRecorder": write { call in try await store.setRecording(call, on: false) },
-            "PutDeliveryChannel": write { call in try await store.putChannel(call, targets: targets) },
+            "PutDeliveryChannel": write { call in try await store.putChannel(call) },
             "DescribeDeliveryChannels": read { call in try await store.describeChannels(call) },
             "DescribeDeliveryChannelStatus": read { call in try await store.describeChannelStatus(call) },
             "DeleteDeliveryChannel": write { call in try await store.deleteChannel(call) },
+            "DeliverConfigSnapshot": write { call in try await store.deliverSnapshot(call) },
+            "GetResourceConfigHistory": read { call in try await store.resourceHistory(call) },
+            "ListDiscoveredResources": read { call in try await store.listDiscovered(call) },
+            "GetDiscoveredResourceCounts": read { call in try await store.discoveredCounts(call) },
+            "BatchGetResourceConfig": read { call in try await store.batchGet(call) },
+            "SelectResourceConfig": read { call in try await store.select(call) },
+            "PutConfigRule": write { call in try await store.putRule(call) },
+            "DescribeConfigRules": read { call in try await store.describeRules(call) },
+            "DeleteConfigRule": write { call in try await store.deleteRule(call) },
+            "StartConfigRulesEvaluation": write { call in try await store.startEvaluation(call) },
+            "DescribeConfigRuleEvaluationStatus": read { call in try await store.describeEvaluationStatus(call) },
+            "DescribeComplianceByConfigRule": read { call in try await store.describeComplianceByRule(call) },
+            "DescribeComplianceByResource": read { call in try await store.describeComplianceByResource(call) },
+            "GetComplianceDetailsByConfigRule": read { call in try await store.complianceDetailsByRule(call) },
+            "GetComplianceDetailsByResource": read { call in try await store.complianceDetailsByResource(call) },
         ]
     }
 }
 
-/// The recorders and channels, keyed by account and region, written through to the state store.
-struct ConfigStore: Sendable {
+/// AWS Config's state for every account and region: recorders, channels, configuration items, rules, written
+/// through to the state store. Changes are serialized by one lock.
+final class ConfigStore: Sendable {
     let state: any StateStore
-    private let lock = AsyncLock()
+    let targets: any ConfigDeliveryTargets
+    let inventories: [any ResourceInventory]
+    let runtime: Runtime
+    let lock = AsyncLock()
 
-    init(state: any StateStore) { self.state = state }
+    init(state: any StateStore, targets: any ConfigDeliveryTargets, inventories: [any ResourceInventory], runtime: Runtime) {
+        self.state = state
+        self.targets = targets
+        self.inventories = inventories
+        self.runtime = runtime
+    }
 
-    private func key(_ call: OperationCall) -> String { call.caller.accountId + "/" + call.region }
+    private func key(_ call: OperationCall) -> String { Self.scope(call.caller.accountId, call.region) }
+
+    /// The state-store key of an account and region (`account/region`).
+    static func scope(_ account: String, _ region: String) -> String { account + "/" + region }
 
     private func recorder(_ call: OperationCall) async throws -> Recorder? {
-        try await state.entries(ConfigService.recorders, prefix: key(call)).first { $0.key == key(call) }.map {
+        try await recorder(scope: key(call))
+    }
+
+    /// The recorder of an account and region.
+    func recorder(scope: String) async throws -> Recorder? {
+        try await state.entries(ConfigService.recorders, prefix: scope).first { $0.key == scope }.map {
             try JSONDecoder().decode(Recorder.self, from: Data($0.value))
         }
     }
 
     private func channel(_ call: OperationCall) async throws -> JSONValue? {
-        try await state.entries(ConfigService.channels, prefix: key(call)).first { $0.key == key(call) }.map {
+        try await channel(scope: key(call))
+    }
+
+    /// The delivery channel of an account and region.
+    func channel(scope: String) async throws -> JSONValue? {
+        try await state.entries(ConfigService.channels, prefix: scope).first { $0.key == scope }.map {
             try JSONDecoder().decode(JSONValue.self, from: Data($0.value))
         }
     }
@@ -221,13 +282,14 @@ struct ConfigStore: Sendable {
 
     func setRecording(_ call: OperationCall, on: Bool) async throws -> JSONValue {
         let name = call.input["ConfigurationRecorderName"]?.string ?? ""
-        return try await lock.withLock {
+        let discovered = try await lock.withLock { () -> [RecordedChange] in
             guard var r = try await recorder(call), r.name == name else { throw noSuchRecorder(name) }
             let now = Double(call.now)
             if on {
                 guard try await channel(call) != nil else {
                     throw AWSError("NoAvailableDeliveryChannelException", "Delivery channel is not available to start configuration recorder.")
                 }
+                let wasRecording = r.recording
                 if !r.recording {
                     r.lastStartTime = now
                     r.lastStatusChangeTime = now
@@ -235,21 +297,26 @@ struct ConfigStore: Sendable {
                 r.recording = true
                 // Cairn records synchronously, so the first recording cycle succeeds at once.
                 r.lastStatus = "SUCCESS"
+                try await save(r, call)
+                // Starting a recorder records what already exists (and what changed while it was stopped).
+                return wasRecording ? [] : try await discoverLocked(account: call.caller.accountId, region: call.region)
             } else {
                 if r.recording {
                     r.lastStopTime = now
                     r.lastStatusChangeTime = now
                 }
                 r.recording = false
+                try await save(r, call)
+                return []
             }
-            try await save(r, call)
-            return .object([:])
         }
+        await afterRecording(discovered)
+        return .object([:])
     }
 
     // MARK: Delivery channel
 
-    func putChannel(_ call: OperationCall, targets: any ConfigDeliveryTargets) async throws -> JSONValue {
+    func putChannel(_ call: OperationCall) async throws -> JSONValue {
         guard try await recorder(call) != nil else {
             throw AWSError("NoAvailableConfigurationRecorderException", "Configuration recorder is not available to put delivery channel.")
         }
@@ -318,13 +385,18 @@ struct ConfigStore: Sendable {
             throw AWSError("NoSuchDeliveryChannelException", "Cannot find delivery channel with specified name '\(name)'.")
         }
         guard let current, let name = current["name"]?.string else { return .object(["DeliveryChannelsStatus": .array([])]) }
-        let stream: JSONValue =
-            current["snsTopicARN"] == nil ? .object(["lastStatus": "NOT_APPLICABLE"]) : .object(["lastStatus": "SUCCESS"])
+        let status = try await deliveryStatus(scope: key(call))
+        var stream: [String: JSONValue] = ["lastStatus": .string(current["snsTopicARN"] == nil ? "NOT_APPLICABLE" : status.streamStatus ?? "SUCCESS")]
+        if current["snsTopicARN"] != nil {
+            if let code = status.streamErrorCode { stream["lastErrorCode"] = .string(code) }
+            if let message = status.streamErrorMessage { stream["lastErrorMessage"] = .string(message) }
+            if let time = status.streamStatusChangeTime { stream["lastStatusChangeTime"] = .number(time) }
+        }
         return .object([
             "DeliveryChannelsStatus": .array([
                 .object([
-                    "name": .string(name), "configSnapshotDeliveryInfo": .object([:]), "configHistoryDeliveryInfo": .object([:]),
-                    "configStreamDeliveryInfo": stream,
+                    "name": .string(name), "configSnapshotDeliveryInfo": status.snapshot.value,
+                    "configHistoryDeliveryInfo": status.history.value, "configStreamDeliveryInfo": .object(stream),
                 ])
             ])
         ])

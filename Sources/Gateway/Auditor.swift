@@ -3,15 +3,15 @@ import Audit
 
 /// The audit step: turns an operation's declaration and the facts of one call into a CloudTrail event.
 enum Auditor {
-    /// Builds the events of a call: the caller's account's event, and a copy for every other account the call
-    /// reached (all sharing one `sharedEventID`).
+    /// Builds the events of a call: the caller's account's event (with `eventID`), and a copy for every other
+    /// account the call reached (all sharing one `sharedEventID`).
     static func events(
         service: any AWSService, operation: String, spec: AuditSpec, call: OperationCall, output: JSONValue?,
-        failure: AWSError?, sourceIP: String, userAgent: String?, newID: @Sendable () -> String
+        failure: AWSError?, sourceIP: String, userAgent: String?, eventID: String, newID: @Sendable () -> String
     ) -> [CloudTrailEvent] {
         let primary = event(
             service: service, operation: operation, spec: spec, call: call, output: output, failure: failure,
-            sourceIP: sourceIP, userAgent: userAgent, eventID: newID())
+            sourceIP: sourceIP, userAgent: userAgent, eventID: eventID)
         guard failure == nil else { return [primary] }
         let facts = AuditSpec.Facts(input: call.input, output: output, caller: call.caller, region: call.region)
         return withCopies(primary, for: spec.otherRecipients(facts), newID: newID)

@@ -61,12 +61,14 @@ extension Gateway {
         let s3Request = S3Request(
             method: request.method, bucket: bucket, key: key, query: query, headers: request.headers, host: host,
             body: request.body, caller: caller, auth: auth, signingKey: signingKey, requestID: requestID, now: now)
-        let outcome = await s3.handle(s3Request)
+        // The event id exists before the operation runs, so the change records it publishes can name it.
+        let eventID = runtime.uuid()
+        let outcome = await ResourceChangeFeed.$causingEventID.withValue(eventID) { await s3.handle(s3Request) }
 
         if let eventName = outcome.eventName {
             let event = Auditor.s3Event(
                 eventName: eventName, outcome: outcome, caller: caller, auth: auth, now: now, requestID: requestID, hostID: hostID,
-                sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: runtime.uuid())
+                sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: eventID)
             // A call on another account's bucket is recorded for the bucket owner too.
             let owner = outcome.resources?.last(where: { $0.type == "AWS::S3::Bucket" })?.accountId
             let all = Auditor.withCopies(event, for: owner.map { [$0] } ?? [], newID: runtime.uuid)

@@ -162,11 +162,13 @@ package struct Gateway: HTTPResponder {
         let call = OperationCall(input: input, caller: caller, region: auth.region, requestID: requestID, now: Int64(now))
         var output: JSONValue?
         var failure: AWSError?
+        // The event id exists before the operation runs, so the change records it publishes can name it.
+        let eventID = runtime.uuid()
         if let decodeError {
             failure = decodeError
         } else {
             do {
-                output = try await operation.run(call)
+                output = try await ResourceChangeFeed.$causingEventID.withValue(eventID) { try await operation.run(call) }
             } catch let error as AWSError {
                 failure = error
             } catch {
@@ -179,7 +181,7 @@ package struct Gateway: HTTPResponder {
         // Audit: the event is durable before the response leaves.
         let recorded = Auditor.events(
             service: service, operation: operationName, spec: operation.audit, call: call, output: output, failure: failure,
-            sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], newID: runtime.uuid)
+            sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: eventID, newID: runtime.uuid)
         try await events.append(recorded.map(StoredEvent.init))
 
         // Respond.

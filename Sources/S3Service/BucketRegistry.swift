@@ -9,15 +9,17 @@ final class BucketRegistry: Sendable {
     private let buckets: Mutex<[String: Bucket]>
     private let writeLock = AsyncLock()
     private let store: any StateStore
+    private let changes: ResourceChangeFeed
 
-    /// Loads every stored bucket.
-    init(store: any StateStore) async throws {
+    /// Loads every stored bucket; changes are published to `changes` once durable.
+    init(store: any StateStore, changes: ResourceChangeFeed) async throws {
         var loaded: [String: Bucket] = [:]
         for (key, value) in try await store.all(Self.namespace) {
             loaded[key] = try JSONDecoder().decode(Bucket.self, from: Data(value))
         }
         self.buckets = Mutex(loaded)
         self.store = store
+        self.changes = changes
     }
 
     /// The bucket of that name, if it exists.
@@ -31,7 +33,8 @@ final class BucketRegistry: Sendable {
     }
 
     /// Runs a change of one bucket, serialized with every other change: `body` sees the current bucket (or `nil`)
-    /// and returns the new one (`nil` deletes it) and a result. The change is durable before it becomes visible.
+    /// and returns the new one (`nil` deletes it) and a result. The change is durable before it becomes visible, and
+    /// published as a change record before the call returns.
     func mutate<T: Sendable>(
         _ name: String, _ body: @Sendable (Bucket?) async throws -> (bucket: Bucket?, result: T)
     ) async throws -> T {
@@ -45,6 +48,11 @@ final class BucketRegistry: Sendable {
                 try await store.delete(Self.namespace, name)
             }
             buckets.withLock { $0[name] = updated }
+            if let updated {
+                try await changes.publish([.present(updated.resourceState())])
+            } else if let current {
+                try await changes.publish([.deleted(current.resourceState().key)])
+            }
             return result
         }
     }

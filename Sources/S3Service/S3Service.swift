@@ -21,11 +21,13 @@ package final class S3Service: S3Handler {
     let logger: Logger
     let runtime: Runtime
 
-    /// Opens the service over the stores and the data directory (objects live in `<dataDirectory>/s3`).
-    package init(state: any StateStore, index: any ObjectIndex, dataDirectory: String, runtime: Runtime, logger: Logger)
-        async throws
-    {
-        self.buckets = try await BucketRegistry(store: state)
+    /// Opens the service over the stores and the data directory (objects live in `<dataDirectory>/s3`); bucket
+    /// changes are published to `changes`.
+    package init(
+        state: any StateStore, index: any ObjectIndex, dataDirectory: String, runtime: Runtime, logger: Logger,
+        changes: ResourceChangeFeed = ResourceChangeFeed()
+    ) async throws {
+        self.buckets = try await BucketRegistry(store: state, changes: changes)
         self.index = index
         self.files = try ObjectFiles(dataDirectory: dataDirectory, newID: runtime.uuid)
         self.uploads = UploadStore(store: state)

@@ -29,9 +29,10 @@ final class SNSRegistry: Sendable {
     private let state: Mutex<Snapshot>
     private let writeLock = AsyncLock()
     private let store: any StateStore
+    private let changes: ResourceChangeFeed
 
-    /// Loads every stored topic and subscription.
-    init(store: any StateStore) async throws {
+    /// Loads every stored topic and subscription; topic changes are published to `changes` once durable.
+    init(store: any StateStore, changes: ResourceChangeFeed) async throws {
         var loaded = Snapshot()
         let decoder = JSONDecoder()
         for (key, value) in try await store.all(Self.topicsNamespace) {
@@ -42,6 +43,7 @@ final class SNSRegistry: Sendable {
         }
         state = Mutex(loaded)
         self.store = store
+        self.changes = changes
     }
 
     /// The current state.
@@ -57,7 +59,8 @@ final class SNSRegistry: Sendable {
     /// changes are persisted before they become visible; mutations are serialized.
     func mutate<T: Sendable>(_ body: @Sendable (Snapshot) throws -> (result: T, changes: Changes)) async throws -> T {
         try await writeLock.withLock {
-            let (result, changes) = try body(snapshot)
+            let before = snapshot
+            let (result, changes) = try body(before)
             let encoder = JSONEncoder()
             var topicPuts: [(key: String, value: [UInt8])] = []
             for (arn, topic) in changes.topics {
@@ -77,6 +80,17 @@ final class SNSRegistry: Sendable {
                 for (arn, topic) in changes.topics { s.topics[arn] = topic }
                 for (arn, subscription) in changes.subscriptions { s.subscriptions[arn] = subscription }
             }
+            var published: [ResourceChange.Kind] = []
+            for (arn, topic) in changes.topics {
+                if let topic {
+                    // Publishing to a FIFO topic moves its sequence number, which is no configuration change.
+                    let state = topic.resourceState()
+                    if before.topics[arn]?.resourceState() != state { published.append(.present(state)) }
+                } else if let old = before.topics[arn] {
+                    published.append(.deleted(old.resourceState().key))
+                }
+            }
+            try await self.changes.publish(published)
             return result
         }
     }

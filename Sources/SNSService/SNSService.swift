@@ -32,11 +32,12 @@ package struct SNSService: AWSService {
     ///   - dataDirectory: Cairn's data directory; the signing key and certificate live in its `sns/` folder.
     ///   - endpoint: Cairn's base URL as subscribers reach it (`http://127.0.0.1:4566`), read when a message is
     ///     made, for its `SubscribeURL`, `UnsubscribeURL` and `SigningCertURL`.
+    ///   - changes: where topic changes are published.
     package init(
         state: any StateStore, dataDirectory: String, endpoint: @escaping @Sendable () -> String, runtime: Runtime,
-        logger: Logger
+        logger: Logger, changes: ResourceChangeFeed = ResourceChangeFeed()
     ) async throws {
-        let registry = try await SNSRegistry(store: state)
+        let registry = try await SNSRegistry(store: state, changes: changes)
         let outbox = try await Outbox(store: state, clock: runtime.now, logger: logger) { arn in
             registry.subscription(arn)?.confirmed == true
         }
@@ -149,5 +150,13 @@ package struct SNSService: AWSService {
             }
         }
         return ops
+    }
+}
+
+extension SNSService: ResourceInventory {
+    /// The account's topics in the region, for Config's discovery.
+    package func resources(account: String, region: String) async throws -> [ResourceState] {
+        core.registry.snapshot.topics.values.filter { $0.accountId == account && $0.region == region }.sorted { $0.arn < $1.arn }
+            .map { $0.resourceState() }
     }
 }

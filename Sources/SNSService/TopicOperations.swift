@@ -154,19 +154,10 @@ extension SNSCore {
     func getTopicAttributes(_ call: OperationCall) async throws -> JSONValue {
         let topic = try topic(call, action: "SNS:GetTopicAttributes")
         let subscriptions = registry.snapshot.subscriptions(ofTopic: topic.arn)
-        var attributes = topic.attributes
-        attributes["TopicArn"] = topic.arn
-        attributes["Owner"] = topic.accountId
-        attributes["Policy"] = topic.policy
-        attributes["DisplayName"] = topic.attributes["DisplayName"] ?? ""
+        var attributes = topic.configurationAttributes
         attributes["SubscriptionsPending"] = String(subscriptions.filter { !$0.confirmed }.count)
         attributes["SubscriptionsConfirmed"] = String(subscriptions.filter(\.confirmed).count)
         attributes["SubscriptionsDeleted"] = String(topic.subscriptionsDeleted)
-        attributes["EffectiveDeliveryPolicy"] = topic.attributes["DeliveryPolicy"] ?? Self.defaultTopicDeliveryPolicy
-        if topic.isFIFO {
-            attributes["FifoTopic"] = "true"
-            attributes["ContentBasedDeduplication"] = topic.attributes["ContentBasedDeduplication"] ?? "false"
-        }
         return .object(["Attributes": .object(attributes.mapValues { .string($0) })])
     }
 
