@@ -37,6 +37,17 @@ extension ConfigStore {
         return (Array(items[start..<end]), end < items.count ? token(end) : nil)
     }
 
+    /// Config's resource types (the model's `ResourceType` enum).
+    static let resourceTypes: [String] = ServiceModel.config.shape("ResourceType").enum ?? []
+
+    /// Checks a `resourceType` member against the model's enum, with AWS's validation message.
+    static func validateResourceType(_ type: String, member: String) throws(AWSError) {
+        guard !resourceTypes.contains(type) else { return }
+        throw AWSError(
+            "ValidationException",
+            "1 validation error detected: Value '\(type)' at '\(member)' failed to satisfy constraint: Member must satisfy enum value set: [\(resourceTypes.joined(separator: ", "))]")
+    }
+
     /// Throws `NoAvailableConfigurationRecorderException` when the account has no recorder in the region.
     private func requireRecorder(_ call: OperationCall) async throws {
         guard try await recorder(scope: Self.scope(call.caller.accountId, call.region)) != nil else {
@@ -49,6 +60,7 @@ extension ConfigStore {
     func resourceHistory(_ call: OperationCall) async throws -> JSONValue {
         let type = call.input["resourceType"]?.string ?? ""
         let id = call.input["resourceId"]?.string ?? ""
+        try Self.validateResourceType(type, member: "resourceType")
         let limit = try Self.limit(call.input["limit"], member: "limit", defaultValue: 10)
         let offset = try Self.offset(call.input["nextToken"]?.string)
         let later = call.input["laterTime"]?.number ?? runtime.now()
@@ -72,8 +84,9 @@ extension ConfigStore {
 
     /// `ListDiscoveredResources`: the resources of one type, by id, optionally filtered by ids or name.
     func listDiscovered(_ call: OperationCall) async throws -> JSONValue {
-        try await requireRecorder(call)
         let type = call.input["resourceType"]?.string ?? ""
+        try Self.validateResourceType(type, member: "resourceType")
+        try await requireRecorder(call)
         let ids = call.input["resourceIds"]?.array?.compactMap(\.string)
         let name = call.input["resourceName"]?.string
         if ids != nil, name != nil {

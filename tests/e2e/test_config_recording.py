@@ -193,6 +193,9 @@ def test_bucket_history_with_related_events(server, ids):
                  resourceType="AWS::S3::Bucket", resourceId=bucket, limit=101)
     expect_error(cfg.get_resource_config_history, "InvalidTimeRangeException", 400,
                  resourceType="AWS::S3::Bucket", resourceId=bucket, earlierTime=time.time(), laterTime=time.time() - 60)
+    e = expect_error(cfg.get_resource_config_history, "ValidationException", 400, resourceType="AWS::Nope::Thing", resourceId="x")
+    assert e.response["Error"]["Message"].startswith(
+        "1 validation error detected: Value 'AWS::Nope::Thing' at 'resourceType' failed to satisfy constraint: Member must satisfy enum value set: [")
     expect_error(cfg.get_resource_config_history, "InvalidNextTokenException", 400,
                  resourceType="AWS::S3::Bucket", resourceId=bucket, nextToken="garbage")
     # The CLI paginates through the same history.
