@@ -154,6 +154,25 @@ extension ConfigStore {
         }
     }
 
+    /// Sends one of Config's delivery notifications: `fields` in order, then `notificationCreationTime`,
+    /// `messageType` and `recordVersion`, as Config writes them.
+    func sendNotice(
+        topic: String, subject: String, fields: [(String, JSONValue)], messageType: String, recordVersion: String = "1.1",
+        scope: String
+    ) async {
+        var w = JSONWriter(capacity: 512)
+        w.beginObject()
+        for (key, value) in fields {
+            w.key(key)
+            value.write(to: &w)
+        }
+        w.field("notificationCreationTime", Timestamp.iso8601Millis(runtime.now()))
+        w.field("messageType", messageType)
+        w.field("recordVersion", recordVersion)
+        w.endObject()
+        await send(topic: topic, subject: subject, message: w.string, scope: scope)
+    }
+
     /// A subject cut to SNS's 100 characters the way Config cuts it (ending in `...`).
     static func subject(_ text: String) -> String {
         text.count <= 100 ? text : String(text.prefix(97)) + "..."
@@ -230,16 +249,9 @@ extension ConfigStore {
         let account = account
         let started = runtime.now()
         if let topic {
-            var w = JSONWriter(capacity: 256)
-            w.beginObject()
-            w.field("configSnapshotId", id)
-            w.field("notificationCreationTime", Timestamp.iso8601Millis(started))
-            w.field("messageType", "ConfigurationSnapshotDeliveryStarted")
-            w.field("recordVersion", "1.1")
-            w.endObject()
-            await send(
+            await sendNotice(
                 topic: topic, subject: "[AWS Config:\(region)] Configuration Snapshot Delivery Started for Account \(account)",
-                message: w.string, scope: scope)
+                fields: [("configSnapshotId", .string(id))], messageType: "ConfigurationSnapshotDeliveryStarted", scope: scope)
         }
         let items = try await currentItems(account: account, region: region).filter(\.hasConfiguration)
         var w = JSONWriter(capacity: 4096)
@@ -271,21 +283,14 @@ extension ConfigStore {
             status.snapshot.nextDeliveryTime = frequency.map { finished + $0 }
         }
         if let topic {
-            var n = JSONWriter(capacity: 512)
-            n.beginObject()
-            n.field("configSnapshotId", id)
+            var fields: [(String, JSONValue)] = [("configSnapshotId", .string(id))]
             if failure == nil {
-                n.field("s3ObjectKey", key)
-                n.field("s3Bucket", channel["s3BucketName"]?.string ?? "")
+                fields += [("s3ObjectKey", .string(key)), ("s3Bucket", .string(channel["s3BucketName"]?.string ?? ""))]
             }
-            n.field("notificationCreationTime", Timestamp.iso8601Millis(finished))
-            n.field("messageType", failure == nil ? "ConfigurationSnapshotDeliveryCompleted" : "ConfigurationSnapshotDeliveryFailed")
-            n.field("recordVersion", "1.1")
-            n.endObject()
             let outcome = failure == nil ? "Completed" : "Failed"
-            await send(
+            await sendNotice(
                 topic: topic, subject: "[AWS Config:\(region)] Configuration Snapshot Delivery \(outcome) for Account \(account)",
-                message: n.string, scope: scope)
+                fields: fields, messageType: "ConfigurationSnapshotDelivery\(outcome)", scope: scope)
         }
         if let failure { throw failure }
     }
@@ -383,17 +388,10 @@ extension ConfigStore {
         }
         if let topic = channel["snsTopicARN"]?.string {
             for key in files {
-                var n = JSONWriter(capacity: 512)
-                n.beginObject()
-                n.field("s3ObjectKey", key)
-                n.field("s3Bucket", channel["s3BucketName"]?.string ?? "")
-                n.field("notificationCreationTime", Timestamp.iso8601Millis(runtime.now()))
-                n.field("messageType", "ConfigurationHistoryDeliveryCompleted")
-                n.field("recordVersion", "1.1")
-                n.endObject()
-                await send(
+                await sendNotice(
                     topic: topic, subject: "[AWS Config:\(region)] Configuration History Delivery Completed for Account \(account)",
-                    message: n.string, scope: scope)
+                    fields: [("s3ObjectKey", .string(key)), ("s3Bucket", .string(channel["s3BucketName"]?.string ?? ""))],
+                    messageType: "ConfigurationHistoryDeliveryCompleted", scope: scope)
             }
         }
     }

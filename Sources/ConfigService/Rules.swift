@@ -273,13 +273,17 @@ extension ConfigStore {
         return .object([:])
     }
 
+    /// The rules a call's `ConfigRuleNames` names (each must exist), or all of the account's rules in the region.
+    private func namedRules(_ call: OperationCall) async throws -> [StoredRule] {
+        let names = call.input["ConfigRuleNames"]?.array?.compactMap(\.string) ?? []
+        let all = try await rules(scope: Self.scope(call.caller.accountId, call.region))
+        for name in names where !all.contains(where: { $0.name == name }) { throw noSuchRule(name) }
+        return names.isEmpty ? all : all.filter { names.contains($0.name) }
+    }
+
     /// `DescribeConfigRules`: the named rules (each must exist) or all.
     func describeRules(_ call: OperationCall) async throws -> JSONValue {
-        let scope = Self.scope(call.caller.accountId, call.region)
-        let names = call.input["ConfigRuleNames"]?.array?.compactMap(\.string) ?? []
-        let all = try await rules(scope: scope)
-        for name in names where !all.contains(where: { $0.name == name }) { throw noSuchRule(name) }
-        let chosen = names.isEmpty ? all : all.filter { names.contains($0.name) }
+        let chosen = try await namedRules(call)
         return .object(["ConfigRules": .array(chosen.map { .object($0.rule) })])
     }
 
@@ -301,24 +305,14 @@ extension ConfigStore {
     /// `StartConfigRulesEvaluation`: evaluates the named rules now and sends `ConfigRulesEvaluationStarted`.
     func startEvaluation(_ call: OperationCall) async throws -> JSONValue {
         let scope = Self.scope(call.caller.accountId, call.region)
-        let names = call.input["ConfigRuleNames"]?.array?.compactMap(\.string) ?? []
-        let all = try await rules(scope: scope)
-        for name in names where !all.contains(where: { $0.name == name }) { throw noSuchRule(name) }
-        let chosen = names.isEmpty ? all.map(\.name) : names
+        let chosen = try await namedRules(call).map(\.name)
         if let topic = try await channel(scope: scope)?["snsTopicARN"]?.string {
-            var w = JSONWriter(capacity: 512)
-            w.beginObject()
-            w.field("awsAccountId", call.caller.accountId)
-            w.field("awsRegion", call.region)
-            w.key("configRuleNames")
-            JSONValue.array(chosen.map(JSONValue.string)).write(to: &w)
-            w.field("notificationCreationTime", Timestamp.iso8601Millis(runtime.now()))
-            w.field("messageType", "ConfigRulesEvaluationStarted")
-            w.field("recordVersion", "1.0")
-            w.endObject()
-            await send(
+            await sendNotice(
                 topic: topic, subject: "[AWS Config:\(call.region)] Config Rules Evaluation Started for Account \(call.caller.accountId)",
-                message: w.string, scope: scope)
+                fields: [
+                    ("awsAccountId", .string(call.caller.accountId)), ("awsRegion", .string(call.region)),
+                    ("configRuleNames", .array(chosen.map(JSONValue.string))),
+                ], messageType: "ConfigRulesEvaluationStarted", recordVersion: "1.0", scope: scope)
         }
         try await evaluateRules(account: call.caller.accountId, region: call.region, only: chosen)
         return .object([:])
@@ -326,11 +320,7 @@ extension ConfigStore {
 
     /// `DescribeConfigRuleEvaluationStatus`.
     func describeEvaluationStatus(_ call: OperationCall) async throws -> JSONValue {
-        let scope = Self.scope(call.caller.accountId, call.region)
-        let names = call.input["ConfigRuleNames"]?.array?.compactMap(\.string) ?? []
-        let all = try await rules(scope: scope)
-        for name in names where !all.contains(where: { $0.name == name }) { throw noSuchRule(name) }
-        let chosen = names.isEmpty ? all : all.filter { names.contains($0.name) }
+        let chosen = try await namedRules(call)
         return .object([
             "ConfigRulesEvaluationStatus": .array(
                 chosen.map { r in
@@ -364,12 +354,9 @@ extension ConfigStore {
     /// `DescribeComplianceByConfigRule`.
     func describeComplianceByRule(_ call: OperationCall) async throws -> JSONValue {
         let scope = Self.scope(call.caller.accountId, call.region)
-        let names = call.input["ConfigRuleNames"]?.array?.compactMap(\.string) ?? []
         let types = call.input["ComplianceTypes"]?.array?.compactMap(\.string) ?? []
-        let all = try await rules(scope: scope)
-        for name in names where !all.contains(where: { $0.name == name }) { throw noSuchRule(name) }
         var out: [JSONValue] = []
-        for rule in all where names.isEmpty || names.contains(rule.name) {
+        for rule in try await namedRules(call) {
             let compliance = Self.compliance(of: try await evaluations(scope: scope, rule: rule.name))
             if !types.isEmpty, !types.contains(compliance["ComplianceType"]?.string ?? "") { continue }
             out.append(.object(["ConfigRuleName": .string(rule.name), "Compliance": compliance]))
