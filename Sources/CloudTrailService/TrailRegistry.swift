@@ -56,16 +56,10 @@ final class TrailRegistry: Sendable {
             trails.withLock { all in
                 for (key, trail) in changes { all[key] = trail }
             }
-            var published: [ResourceChange.Kind] = []
-            for (key, trail) in changes.sorted(by: { $0.key < $1.key }) {
-                if let trail {
-                    let state = trail.resourceState()
-                    if current[key]?.resourceState() != state { published.append(.present(state)) }
-                } else if let old = current[key] {
-                    published.append(.deleted(old.resourceState().key))
-                }
-            }
-            try await self.changes.publish(published)
+            try await self.changes.publish(
+                changes.sorted { $0.key < $1.key }.compactMap { key, trail in
+                    .between(current[key]?.resourceState(), trail?.resourceState())
+                })
             return result
         }
     }

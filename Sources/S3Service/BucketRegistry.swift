@@ -48,10 +48,8 @@ final class BucketRegistry: Sendable {
                 try await store.delete(Self.namespace, name)
             }
             buckets.withLock { $0[name] = updated }
-            if let updated {
-                try await changes.publish([.present(updated.resourceState())])
-            } else if let current {
-                try await changes.publish([.deleted(current.resourceState().key)])
+            if let change = ResourceChange.Kind.between(current?.resourceState(), updated?.resourceState()) {
+                try await changes.publish([change])
             }
             return result
         }

@@ -80,17 +80,9 @@ final class SNSRegistry: Sendable {
                 for (arn, topic) in changes.topics { s.topics[arn] = topic }
                 for (arn, subscription) in changes.subscriptions { s.subscriptions[arn] = subscription }
             }
-            var published: [ResourceChange.Kind] = []
-            for (arn, topic) in changes.topics {
-                if let topic {
-                    // Publishing to a FIFO topic moves its sequence number, which is no configuration change.
-                    let state = topic.resourceState()
-                    if before.topics[arn]?.resourceState() != state { published.append(.present(state)) }
-                } else if let old = before.topics[arn] {
-                    published.append(.deleted(old.resourceState().key))
-                }
-            }
-            try await self.changes.publish(published)
+            // Compared as Config sees topics: publishing to a FIFO topic moves its sequence number, no configuration.
+            try await self.changes.publish(
+                changes.topics.compactMap { arn, topic in .between(before.topics[arn]?.resourceState(), topic?.resourceState()) })
             return result
         }
     }

@@ -104,6 +104,13 @@ package struct ResourceChange: Sendable {
         case present(ResourceState)
         /// The resource was deleted.
         case deleted(ResourceKey)
+
+        /// The change from one state of a resource to the next (`nil`: absent): `present` when it is new or
+        /// different, `deleted` when it is gone, `nil` when nothing Config sees changed.
+        package static func between(_ before: ResourceState?, _ after: ResourceState?) -> Kind? {
+            if let after { return before == after ? nil : .present(after) }
+            return before.map { .deleted($0.key) }
+        }
     }
 
     /// What happened.
