@@ -134,27 +134,27 @@ def crc32_b64(data: bytes) -> str:
     return base64.b64encode((zlib.crc32(data) & 0xFFFFFFFF).to_bytes(4, "big")).decode()
 
 
-def _crc32c_table() -> list[int]:
+def _reflected_crc(poly: int, bits: int):
+    """A table-driven reflected CRC of `bits` bits (initial value and final XOR all ones), pure Python."""
+    mask = (1 << bits) - 1
     table = []
     for i in range(256):
         c = i
         for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
         table.append(c)
-    return table
+
+    def crc(data: bytes) -> int:
+        value = mask
+        for b in data:
+            value = table[(value ^ b) & 0xFF] ^ (value >> 8)
+        return value ^ mask
+
+    return crc
 
 
-_CRC32C = _crc32c_table()
-
-
-def crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), pure Python, so the suite needs neither awscrt nor crc32c installed."""
-    crc = 0xFFFFFFFF
-    for b in data:
-        crc = _CRC32C[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
+# CRC-32C (Castagnoli), pure Python, so the suite needs neither awscrt nor crc32c installed.
+crc32c = _reflected_crc(0x82F63B78, 32)
 assert crc32c(b"123456789") == 0xE3069283  # the standard check value
 
 
@@ -162,27 +162,8 @@ def crc32c_b64(data: bytes) -> str:
     return base64.b64encode(crc32c(data).to_bytes(4, "big")).decode()
 
 
-def _crc64nvme_table() -> list[int]:
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x9A6C9329AC4BC9B5 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_CRC64NVME = _crc64nvme_table()
-
-
-def crc64nvme(data: bytes) -> int:
-    """CRC-64/NVME (S3's default full-object checksum since 2025), pure Python."""
-    crc = 0xFFFFFFFFFFFFFFFF
-    for b in data:
-        crc = _CRC64NVME[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFFFFFFFFFF
-
-
+# CRC-64/NVME (S3's default full-object checksum since 2025), pure Python.
+crc64nvme = _reflected_crc(0x9A6C9329AC4BC9B5, 64)
 assert crc64nvme(b"123456789") == 0xAE8B14860A799888  # the catalogued check value
 
 
