@@ -101,17 +101,6 @@ struct StepResult: Sendable {
     var closes: Bool
 }
 
-/// Drives `clients` concurrent closed-loop clients for `warmup` (not measured) and then `duration` (measured),
-/// each sending prepared requests from `request` and requiring a 200.
-func runLoad(
-    port: Int, clients: Int, warmup: Duration, duration: Duration, request: @escaping @Sendable () -> ByteBuffer
-) async -> LoadResult {
-    await runLoad(port: port, clients: clients, warmup: warmup, duration: duration) { connection, _, _ in
-        let (status, body, closes) = try await connection.exchange(request())
-        return StepResult(failure: status == 200 ? nil : "HTTP \(status): \(String(buffer: body).prefix(300))", closes: closes)
-    }
-}
-
 /// Drives `clients` concurrent closed-loop clients for `warmup` (not measured) and then `duration` (measured).
 ///
 /// Each client keeps one connection (``RawConnection``) and runs `step` on it again and again: `step` sends one

@@ -34,7 +34,7 @@ struct RawConnection {
     }
 
     /// The facts of a response head the load loop uses.
-    private struct Head {
+    struct Head {
         var status: Int
         var length: Int
         var etag: String?
@@ -141,41 +141,44 @@ struct RawConnection {
     ///
     /// - Throws: for a `Transfer-Encoding: chunked` response, which this client does not read.
     private static func parseHead(_ buffer: ByteBuffer) throws -> (head: Head, bytes: Int)? {
-        try buffer.withUnsafeReadableBytes { raw throws -> (head: Head, bytes: Int)? in
-            guard let end = headEnd(raw) else { return nil }
-            let bytes = end + 4
-            guard end >= 12, raw[9] >= 0x30, raw[9] <= 0x39, let status = decimal(UnsafeRawBufferPointer(rebasing: raw[9..<12])) else {
-                return (Head(status: 0, length: 0, etag: nil, closes: true), bytes)
-            }
-            var head = Head(status: status, length: 0, etag: nil, closes: false)
-            var lineStart = 0
-            var first = true
-            while lineStart < end {
-                var lineEnd = lineStart
-                while lineEnd < end, raw[lineEnd] != 13 || raw[lineEnd + 1] != 10 { lineEnd += 1 }
-                defer { lineStart = lineEnd + 2 }
-                if first {
-                    first = false
-                    continue
-                }
-                let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd])
-                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-                let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
-                let value = trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
-                if equalsIgnoringCase(name, "content-length") {
-                    head.length = decimal(value) ?? 0
-                } else if equalsIgnoringCase(name, "etag") {
-                    head.etag = String(decoding: value, as: UTF8.self)
-                } else if equalsIgnoringCase(name, "connection") {
-                    head.closes = String(decoding: value, as: UTF8.self).lowercased().contains("close")
-                } else if equalsIgnoringCase(name, "transfer-encoding"),
-                    String(decoding: value, as: UTF8.self).lowercased().contains("chunked")
-                {
-                    throw BenchError("a chunked response, which RawConnection does not read")
-                }
-            }
-            return (head, bytes)
+        try buffer.withUnsafeReadableBytes { raw throws -> (head: Head, bytes: Int)? in try parseHead(raw) }
+    }
+
+    /// Parses the response head at the front of `raw` (see ``parseHead(_:)-(ByteBuffer)``).
+    static func parseHead(_ raw: UnsafeRawBufferPointer) throws -> (head: Head, bytes: Int)? {
+        guard let end = headEnd(raw) else { return nil }
+        let bytes = end + 4
+        guard end >= 12, raw[9] >= 0x30, raw[9] <= 0x39, let status = decimal(UnsafeRawBufferPointer(rebasing: raw[9..<12])) else {
+            return (Head(status: 0, length: 0, etag: nil, closes: true), bytes)
         }
+        var head = Head(status: status, length: 0, etag: nil, closes: false)
+        var lineStart = 0
+        var first = true
+        while lineStart < end {
+            var lineEnd = lineStart
+            while lineEnd < end, raw[lineEnd] != 13 || raw[lineEnd + 1] != 10 { lineEnd += 1 }
+            defer { lineStart = lineEnd + 2 }
+            if first {
+                first = false
+                continue
+            }
+            let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<lineEnd])
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
+            let value = trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
+            if equalsIgnoringCase(name, "content-length") {
+                head.length = decimal(value) ?? 0
+            } else if equalsIgnoringCase(name, "etag") {
+                head.etag = String(decoding: value, as: UTF8.self)
+            } else if equalsIgnoringCase(name, "connection") {
+                head.closes = String(decoding: value, as: UTF8.self).lowercased().contains("close")
+            } else if equalsIgnoringCase(name, "transfer-encoding"),
+                String(decoding: value, as: UTF8.self).lowercased().contains("chunked")
+            {
+                throw BenchError("a chunked response, which RawConnection does not read")
+            }
+        }
+        return (head, bytes)
     }
 
     /// The offset of the `CRLF CRLF` that ends a response head, or nil.
