@@ -78,7 +78,8 @@ package func buildApplication(
     )
     var app = Application(
         responder: gateway,
-        server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(120))),
+        server: .eventLoopHTTP1(
+            configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(120))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         onServerRunning: { channel in
             let address = channel.localAddress
