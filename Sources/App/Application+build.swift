@@ -71,6 +71,7 @@ package func buildApplication(
         services: [cloudTrail, STSService(vault: vault), sns, configService], s3: s3, vault: vault, events: storage,
         runtime: runtime,
         flush: {
+            try await storage.settle()
             try await cloudTrail.delivery.flush()
             try await configService.deliverDue(historyInterval: config.configHistoryInterval, force: true)
             await sns.flush()
@@ -95,6 +96,7 @@ package func buildApplication(
     )
     app.addServices(
         PeriodicService.retention(events: storage, clock: clock, logger: logger),
+        PeriodicService.eventIndexing(events: storage, logger: logger),
         PeriodicService.checkpoints(events: storage, logger: logger),
         PeriodicService.trailDelivery(cloudTrail.delivery, logger: logger),
         PeriodicService.configDelivery(configService, historyInterval: config.configHistoryInterval, logger: logger),

@@ -2,14 +2,17 @@ import AWSCore
 package import Audit
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded storage: one SQLite database in WAL mode inside the data directory.
 ///
-/// Events are appended with group commit; Event history reads run concurrently with writes (WAL readers).
-/// `synchronous=FULL` makes each commit durable on disk before the caller's response is sent.
+/// Events are appended to the ``EventJournal`` (group commit, durable before the caller's response is sent) and
+/// moved into the event tables in large transactions by ``settle()``, which every read of events runs first; Event
+/// history reads run concurrently with writes (WAL readers). `synchronous=FULL` makes every other commit durable on
+/// disk before its caller answers.
 package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable {
     private let pool: DatabasePool
-    private let committer: GroupCommit<StoredEvent>
+    private let journal: EventJournal
     /// A separate connection that only checkpoints the WAL, so that checkpoints do not run inside commits.
     private let checkpointer: DatabaseQueue
 
@@ -34,9 +37,22 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         try Self.migrator.migrate(pool)
         self.pool = pool
         self.checkpointer = try DatabaseQueue(path: directory + "/cairn.sqlite")
-        self.committer = GroupCommit { events in
-            try await pool.write { db in try Self.insert(events, db) }
+        let journal = try EventJournal(path: directory + "/events.journal")
+        self.journal = journal
+        // Events acknowledged but not yet indexed when the process last stopped are still in the journal.
+        let journaled = try journal.recover()
+        let last = try pool.write { db -> Int64 in
+            let stored = max(try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0, try Self.highWater(db))
+            let missing = journaled.filter { $0.seq > stored }
+            guard let newest = missing.last else { return stored }
+            try Self.insert(missing, db)
+            return newest.seq
         }
+        journal.start(after: max(last, journaled.last?.seq ?? 0), indexedThrough: max(last, journaled.last?.seq ?? 0))
+    }
+
+    deinit {
+        journal.stop()
     }
 
     private static var migrator: DatabaseMigrator {
@@ -101,28 +117,45 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         return m
     }
 
-    private static func insert(_ events: [StoredEvent], _ db: Database) throws {
+    /// The namespace and key of the highest `seq` ever indexed, kept in the state table so that numbering goes on
+    /// from it even when retention has removed every event.
+    private static let highWaterKey = (namespace: "cairn.storage", key: "events.seq")
+
+    /// The highest `seq` ever indexed (0 when none).
+    private static func highWater(_ db: Database) throws -> Int64 {
+        let value = try Data.fetchOne(
+            db, sql: "SELECT value FROM state WHERE namespace = ? AND key = ?", arguments: [highWaterKey.namespace, highWaterKey.key])
+        return value.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+    }
+
+    /// Writes journaled events into the event tables with their journal numbers, and raises the high-water mark.
+    private static func insert(_ rows: [EventRow], _ db: Database) throws {
         let insertEvent = try db.cachedStatement(
             sql: """
-                INSERT INTO events (account, region, management, event_time, event_id, event_name, event_source,
+                INSERT INTO events (seq, account, region, management, event_time, event_id, event_name, event_source,
                     read_only, username, access_key_id, resources, record)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         let insertResource = try db.cachedStatement(
             sql: "INSERT INTO event_resources (seq, account, region, management, event_time, type, name) VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
-        for e in events {
+        for row in rows {
+            let e = row.event
             let management = e.category == .management ? 1 : 0
             let resources = Self.encodeResources(e.lookupResources)
             try insertEvent.execute(arguments: [
-                e.accountId, e.region, management, e.eventTime, e.eventID, e.eventName, e.eventSource,
+                row.seq, e.accountId, e.region, management, e.eventTime, e.eventID, e.eventName, e.eventSource,
                 e.readOnly ? "true" : "false", e.username, e.accessKeyId, resources, Data(e.record),
             ])
-            let seq = db.lastInsertedRowID
             for r in e.lookupResources {
-                try insertResource.execute(arguments: [seq, e.accountId, e.region, management, e.eventTime, r.type, r.name])
+                try insertResource.execute(arguments: [row.seq, e.accountId, e.region, management, e.eventTime, r.type, r.name])
             }
+        }
+        if let last = rows.last {
+            try db.execute(
+                sql: "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value",
+                arguments: [highWaterKey.namespace, highWaterKey.key, Data(String(last.seq).utf8)])
         }
     }
 
@@ -136,12 +169,40 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         }
     }
 
+    /// Journaled events beyond which an append indexes before it returns, so that memory stays bounded when
+    /// ``settle()`` is not called in the background.
+    static let maxPending = 16384
+
     package func append(_ events: [StoredEvent]) async throws {
-        try await committer.submit(events)
+        try await journal.append(events)
+        if journal.pendingCount > Self.maxPending { try await settle() }
+    }
+
+    /// Moves every journaled event acknowledged so far into the event tables, in one transaction; returns at once
+    /// when there is none. Reads of events run it first, so they see every acknowledged event.
+    package func settle() async throws {
+        let progress = journal.progress
+        guard progress.acknowledged > progress.indexed else { return }
+        let taken = Mutex<[EventRow]>([])
+        do {
+            let last = try await pool.write { db -> Int64? in
+                // Taken inside the write, which GRDB runs one at a time: events enter the tables in journal order.
+                let rows = self.journal.takePending()
+                taken.withLock { $0 = rows }
+                guard let last = rows.last else { return nil }
+                try Self.insert(rows, db)
+                return last.seq
+            }
+            if let last { journal.indexed(through: last) }
+        } catch {
+            journal.returnPending(taken.withLock { $0 })
+            throw error
+        }
     }
 
     package func lookup(_ q: EventQuery) async throws -> [EventRow] {
-        try await pool.read { db in
+        try await settle()
+        return try await pool.read { db in
             var sql: String
             var args: StatementArguments = []
             let columns = "e.seq, e.account, e.region, e.management, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record"
@@ -216,7 +277,8 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
     }
 
     package func purge(before cutoff: Int64) async throws -> Int {
-        try await pool.write { db in
+        try await settle()
+        return try await pool.write { db in
             try db.execute(sql: "DELETE FROM event_resources WHERE event_time < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM events WHERE event_time < ?", arguments: [cutoff])
             return db.changesCount
@@ -284,7 +346,8 @@ extension StoredEvent {
 
 extension SQLiteStorage {
     package func events(after seq: Int64, limit: Int) async throws -> [EventRow] {
-        try await pool.read { db in
+        try await settle()
+        return try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -302,7 +365,8 @@ extension SQLiteStorage {
     }
 
     package func latestSequence() async throws -> Int64 {
-        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
+        try await settle()
+        return try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0 }
     }
 
     package func apply(_ changes: [StateChange]) async throws {

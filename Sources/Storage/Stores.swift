@@ -122,6 +122,8 @@ package protocol EventStore: Sendable {
     func purge(before cutoff: Int64) async throws -> Int
     /// Does the store's periodic housekeeping off the request path (SQLite: a WAL checkpoint).
     func checkpoint() async throws
+    /// Indexes the events appended so far, off the request path (reads of events do it first themselves).
+    func settle() async throws
     /// Every event (all accounts, regions and categories) after `seq`, oldest first, at most `limit`: the feed
     /// trail delivery reads.
     func events(after seq: Int64, limit: Int) async throws -> [EventRow]

@@ -5,14 +5,14 @@ import Storage
 import Testing
 
 /// A fresh temporary directory, removed when the test's closure returns.
-private func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-storage-\(IDs.uuid())").path
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try await body(path)
 }
 
 /// A stored event whose record is a small JSON object naming the event, so tests can tell rows apart.
-private func event(
+func event(
     _ id: String, time: Int64, name: String = "DescribeTrails", source: String = "cloudtrail.amazonaws.com",
     readOnly: Bool = true, username: String = "test", key: String = "AKIATEST", account: String = "000000000000",
     region: String = "us-east-1", category: EventCategory = .management, resources: [LookupResource] = []
@@ -24,20 +24,20 @@ private func event(
 }
 
 /// A query over all of 2020-2030 for the default account and region.
-private func query(_ attribute: LookupKey? = nil, _ value: String = "", after: EventQuery.Cursor? = nil, limit: Int = 50, start: Int64 = 1_577_836_800, end: Int64 = 1_893_456_000) -> EventQuery {
+func query(_ attribute: LookupKey? = nil, _ value: String = "", after: EventQuery.Cursor? = nil, limit: Int = 50, start: Int64 = 1_577_836_800, end: Int64 = 1_893_456_000) -> EventQuery {
     EventQuery(
         accountId: "000000000000", region: "us-east-1", attribute: attribute, value: value, startTime: start, endTime: end,
         after: after, limit: limit)
 }
 
 /// The event ids of rows, in order.
-private func ids(_ rows: [EventRow]) -> [String] { rows.map(\.event.eventID) }
+func ids(_ rows: [EventRow]) -> [String] { rows.map(\.event.eventID) }
 
 /// 2025-01-01T00:00:00Z.
-private let t0: Int64 = 1_735_689_600
+let t0: Int64 = 1_735_689_600
 
 /// A mixed set of events, appended in an order that is not time order.
-private let sample: [StoredEvent] = [
+let sample: [StoredEvent] = [
     event("e1", time: t0 + 10, name: "CreateTrail", readOnly: false, username: "alice", key: "AKIAALICE",
           resources: [LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-a"), LookupResource(type: "AWS::S3::Bucket", name: "bucket-a")]),
     event("e2", time: t0 + 30, name: "DescribeTrails"),
@@ -58,8 +58,10 @@ struct SQLiteStorageTests {
     @Test("commits are synced to disk: the writer runs with synchronous=FULL in WAL mode, also after a reopen")
     func synchronousFull() async throws {
         try await withTemporaryDirectory { dir in
-            let first = try SQLiteStorage(directory: dir)
-            #expect(try await first.writerSynchronousMode() == 2)
+            do {
+                let first = try SQLiteStorage(directory: dir)
+                #expect(try await first.writerSynchronousMode() == 2)
+            }
             let reopened = try SQLiteStorage(directory: dir)
             #expect(try await reopened.writerSynchronousMode() == 2)
         }
@@ -266,10 +268,12 @@ struct SQLiteStorageTests {
     @Test("the state store puts several values at once, replacing existing ones, and survives reopening")
     func stateStoreBatch() async throws {
         try await withTemporaryDirectory { dir in
-            let storage = try SQLiteStorage(directory: dir)
-            try await storage.put("outbox", "b", [1])
-            try await storage.put("outbox", entries: [(key: "c", value: [3]), (key: "a", value: [2]), (key: "b", value: [4])])
-            try await storage.put("outbox", entries: [])
+            do {
+                let storage = try SQLiteStorage(directory: dir)
+                try await storage.put("outbox", "b", [1])
+                try await storage.put("outbox", entries: [(key: "c", value: [3]), (key: "a", value: [2]), (key: "b", value: [4])])
+                try await storage.put("outbox", entries: [])
+            }
             let reopened = try SQLiteStorage(directory: dir)
             let all = try await reopened.all("outbox")
             #expect(all.map(\.key) == ["a", "b", "c"])

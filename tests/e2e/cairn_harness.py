@@ -295,6 +295,12 @@ class CairnServer:
             self._log.close()
             self._log = None
 
+    def flush(self) -> None:
+        """POST /_cairn/flush: pending deliveries are written, and every recorded event is in the event tables."""
+        req = urllib.request.Request(self.url + "/_cairn/flush", method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=60) as r:
+            assert r.status == 200
+
     def log_text(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")

@@ -21,12 +21,6 @@ ROLE = f"arn:aws:iam::{ACCOUNT_A}:role/config-role"
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_5dd24dafc49296e5.txt"
 
 
-def flush(server) -> None:
-    req = urllib.request.Request(server.url + "/_cairn/flush", method="POST", data=b"")
-    with urllib.request.urlopen(req, timeout=60) as r:
-        assert r.status == 200
-
-
 def start_recording(server, creds, region: str, bucket: str, topic: str | None = None, prefix: str | None = None, **recorder):
     """Recorder, channel to `bucket` (created), and Start, in `region`."""
     cfg = server.client("config", creds, region=region)
@@ -281,7 +275,7 @@ def test_snapshot_history_files_and_notifications(server, ids):
         assert watched["awsAccountId"] == ACCOUNT_A and isinstance(watched["configurationStateId"], int)
         assert watched["supplementaryConfiguration"]["BucketVersioningConfiguration"]["status"] == "Enabled"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", watched["configurationItemCaptureTime"])
-        flush(server)
+        server.flush()
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="cfg-files-delivery", Prefix="cfg/")["Contents"]]
         history_keys = [k for k in keys if "/ConfigHistory/" in k]
         [bucket_history] = [k for k in history_keys if "_ConfigHistory_AWS::S3::Bucket_" in k]
@@ -292,7 +286,7 @@ def test_snapshot_history_files_and_notifications(server, ids):
         statuses = [(i["resourceId"], i["configurationItemStatus"]) for i in hist["configurationItems"]]
         assert ("cfg-files-watched", "ResourceDiscovered") in statuses and ("cfg-files-watched", "OK") in statuses
         # A second flush has nothing new to write.
-        flush(server)
+        server.flush()
         again = [o["Key"] for o in s3.list_objects_v2(Bucket="cfg-files-delivery", Prefix="cfg/")["Contents"]]
         assert sorted(again) == sorted(keys)
         [status] = cfg.describe_delivery_channel_status()["DeliveryChannelsStatus"]

@@ -17,12 +17,6 @@ KEY = re.compile(
     r"(?P=acct)_CloudTrail_(?P=region)_(?P<stamp>\d{8}T\d{4}Z)_(?P<unique>[A-Za-z0-9]{16})\.json\.gz$")
 
 
-def flush(server) -> None:
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(server.url + "/_cairn/flush", method="POST")).read()
-
-
 def s3(server, creds, region="us-east-1"):
     return server.client("s3", creds, region=region, s3={"addressing_style": "path"})
 
@@ -57,7 +51,7 @@ def test_prefixed_multi_region_trail_delivers_each_region_under_its_folder(serve
     ct = make_trail(server, ids.a_alice, "dlv-multi", "dlv-multi-bucket", S3KeyPrefix="team/logs", IsMultiRegionTrail=True)
     east = server.client("cloudtrail", ids.a_alice).describe_trails()["ResponseMetadata"]["RequestId"]
     west = server.client("cloudtrail", ids.a_alice, region="eu-west-1").list_trails()["ResponseMetadata"]["RequestId"]
-    flush(server)
+    server.flush()
     files = delivered(server, ids.a_alice, "dlv-multi-bucket")
     assert files, "nothing delivered"
     by_request = {}
@@ -91,7 +85,7 @@ def test_selectors_decide_what_a_trail_receives(server, ids):
     write = ct.add_tags(ResourceId=arn, TagsList=[{"Key": "k", "Value": "v"}])["ResponseMetadata"]["RequestId"]
     put_in = client.put_object(Bucket="dlv-data-bucket", Key="in/x", Body=b"1")["ResponseMetadata"]["RequestId"]
     put_out = client.put_object(Bucket="dlv-data-bucket", Key="out/x", Body=b"1")["ResponseMetadata"]["RequestId"]
-    flush(server)
+    server.flush()
     records = [r for recs in delivered(server, ids.a_bob, "dlv-select-bucket").values() for r in recs]
     ids_seen = {r["requestID"] for r in records}
     assert write in ids_seen and put_in in ids_seen
@@ -112,14 +106,14 @@ def test_status_reports_a_failing_bucket_and_delivery_resumes(tmp_path_factory, 
         assert "LatestDeliveryTime" not in before and before["LatestDeliveryAttemptTime"] == ""
         s3(server, ids.a_alice).delete_bucket_policy(Bucket="dlv-status-bucket")
         held = ct.list_trails()["ResponseMetadata"]["RequestId"]
-        flush(server)
+        server.flush()
         failed = ct.get_trail_status(Name="dlv-status")
         assert failed["LatestDeliveryError"] == "AccessDenied"
         assert failed["LatestDeliveryAttemptTime"] != "" and failed["LatestDeliveryAttemptSucceeded"] == ""
         assert not delivered(server, ids.a_alice, "dlv-status-bucket")
         s3(server, ids.a_alice).put_bucket_policy(
             Bucket="dlv-status-bucket", Policy=json.dumps(cloudtrail_bucket_policy("dlv-status-bucket", "*")))
-        flush(server)
+        server.flush()
         ok = ct.get_trail_status(Name="dlv-status")
         assert "LatestDeliveryError" not in ok and ok["LatestDeliveryAttemptSucceeded"] != ""
         seen = [r["requestID"] for recs in delivered(server, ids.a_alice, "dlv-status-bucket").values() for r in recs]
@@ -139,11 +133,11 @@ def test_notification_after_each_delivery(server, ids):
         token = sub.messages("SubscriptionConfirmation")[0][1]["Token"]
         sns.confirm_subscription(TopicArn=topic, Token=token)
         ct = make_trail(server, ids.a_alice, "dlv-notify", "dlv-notify-bucket", SnsTopicName="dlv-topic")
-        flush(server)
-        flush(server)  # the SNS outbox after the trail's delivery
+        server.flush()
+        server.flush()  # the SNS outbox after the trail's delivery
         deadline = time.monotonic() + 10
         while not sub.messages("Notification") and time.monotonic() < deadline:
-            flush(server)
+            server.flush()
             time.sleep(0.05)
         _, note = sub.messages("Notification")[0]
         message = json.loads(note["Message"])
@@ -166,7 +160,7 @@ def test_stop_logging_delivers_up_to_the_stop(server, ids):
     stop = ct.stop_logging(Name="dlv-stop")["ResponseMetadata"]["RequestId"]
     time.sleep(1.1)  # calls in a later second than the stop
     after = ct.describe_trails()["ResponseMetadata"]["RequestId"]
-    flush(server)
+    server.flush()
     seen = {r["requestID"] for recs in delivered(server, ids.a_alice, "dlv-stop-bucket").values() for r in recs}
     assert before in seen and stop in seen and after not in seen
     ct.delete_trail(Name="dlv-stop")
@@ -189,7 +183,7 @@ def test_exactly_once_across_kill_during_delivery(own_server, ids):
         srv.kill9()
         t.join()
         srv.start()
-    flush(srv)
+    srv.flush()
     counts: dict[str, int] = {}
     for recs in delivered(srv, ids.a_alice, "dlv-once-bucket").values():
         for r in recs:
@@ -204,7 +198,7 @@ def test_exactly_once_across_kill_during_delivery(own_server, ids):
 
 def _try_flush(server) -> None:
     try:
-        flush(server)
+        server.flush()
     except Exception:
         pass
 

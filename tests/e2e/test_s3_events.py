@@ -23,6 +23,7 @@ def s3(server, creds, region="us-east-1"):
 
 def stored_records(server, request_id: str) -> list[dict]:
     """Every record stored for a request id, read from the data directory (data events are not in LookupEvents)."""
+    server.flush()  # recorded events reach the event tables from the journal
     db = sqlite3.connect(f"file:{server.data_dir}/cairn.sqlite?mode=ro", uri=True)
     try:
         rows = db.execute("SELECT record FROM events").fetchall()

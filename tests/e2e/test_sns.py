@@ -128,12 +128,6 @@ def subscriber():
     s.close()
 
 
-def flush(server) -> None:
-    req = urllib.request.Request(server.url + "/_cairn/flush", method="POST", data=b"")
-    with urllib.request.urlopen(req, timeout=60) as r:
-        assert r.status == 200
-
-
 def string_to_sign(msg: dict) -> bytes:
     """AWS's canonical string for a message ("Verifying the signatures of Amazon SNS messages")."""
     if msg["Type"] == "Notification":
@@ -183,7 +177,7 @@ def confirmed_http_subscription(server, sns, topic_arn: str, sub: Subscriber) ->
     before = len(sub.messages("SubscriptionConfirmation"))
     r = sns.subscribe(TopicArn=topic_arn, Protocol="http", Endpoint=sub.url)
     assert r["SubscriptionArn"] == "pending confirmation"
-    flush(server)
+    server.flush()
     confirmations = sub.messages("SubscriptionConfirmation")
     assert len(confirmations) == before + 1
     _, msg = confirmations[-1]
@@ -444,7 +438,7 @@ def test_http_subscription_confirmation_and_signed_notifications(server, ids, su
     sns = server.client("sns", ids.a_alice)
     topic = sns.create_topic(Name=unique())["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=subscriber.url)
-    flush(server)
+    server.flush()
     [(headers, msg)] = subscriber.messages("SubscriptionConfirmation")
     assert headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
     assert headers["x-amz-sns-message-id"] == msg["MessageId"]
@@ -480,7 +474,7 @@ def test_http_subscription_confirmation_and_signed_notifications(server, ids, su
     published = sns.publish(TopicArn=topic, Message='Hello "world"\nline 2', Subject="Greetings",
                             MessageAttributes={"color": {"DataType": "String", "StringValue": "blue"},
                                                "n": {"DataType": "Number", "StringValue": "42"}})
-    flush(server)
+    server.flush()
     [(headers, note)] = subscriber.messages("Notification")
     assert headers["x-amz-sns-message-id"] == published["MessageId"] == note["MessageId"]
     assert headers["x-amz-sns-topic-arn"] == topic
@@ -499,7 +493,7 @@ def test_http_subscription_confirmation_and_signed_notifications(server, ids, su
     # Signature version 2 (SHA256withRSA) once the topic asks for it; no subject this time.
     sns.set_topic_attributes(TopicArn=topic, AttributeName="SignatureVersion", AttributeValue="2")
     sns.publish(TopicArn=topic, Message="second")
-    flush(server)
+    server.flush()
     note2 = subscriber.messages("Notification")[-1][1]
     assert note2["SignatureVersion"] == "2" and "Subject" not in note2 and "MessageAttributes" not in note2
     verify_signature(note2)
@@ -514,7 +508,7 @@ def test_message_structure_json_and_raw_delivery(server, ids, subscriber):
     topic = sns.create_topic(Name=unique())["TopicArn"]
     sub_arn = confirmed_http_subscription(server, sns, topic, subscriber)
     sns.publish(TopicArn=topic, MessageStructure="json", Message=json.dumps({"default": "d", "http": "for http", "email": "e"}))
-    flush(server)
+    server.flush()
     assert subscriber.messages("Notification")[-1][1]["Message"] == "for http"
     e = expect_error(sns.publish, "InvalidParameter", 400, TopicArn=topic, MessageStructure="json", Message="{not json")
     assert e.response["Error"]["Message"] == "Invalid parameter: Message Structure - JSON message body failed to parse"
@@ -523,7 +517,7 @@ def test_message_structure_json_and_raw_delivery(server, ids, subscriber):
 
     sns.set_subscription_attributes(SubscriptionArn=sub_arn, AttributeName="RawMessageDelivery", AttributeValue="true")
     sns.publish(TopicArn=topic, Message="raw body")
-    flush(server)
+    server.flush()
     headers, body = subscriber.messages("Notification")[-1]
     assert body == "raw body" and headers["x-amz-sns-rawdelivery"] == "true"
     e = expect_error(sns.set_subscription_attributes, "InvalidParameter", 400, SubscriptionArn=sub_arn,
@@ -547,7 +541,7 @@ def test_filter_policies_select_subscribers(server, ids):
         sns.publish(TopicArn=topic, Message='{"color":"blue"}',
                     MessageAttributes={"color": {"DataType": "String", "StringValue": "red"}})
         sns.publish(TopicArn=topic, Message='{"color":"green"}')
-        flush(server)
+        server.flush()
         assert [m["Message"] for _, m in red.messages("Notification")] == ['{"color":"blue"}']
         assert [m["Message"] for _, m in blue.messages("Notification")] == ['{"color":"blue"}']
     finally:
@@ -591,7 +585,7 @@ def test_publish_batch(server, ids, subscriber):
     assert [s["Id"] for s in r["Successful"]] == ["one", "three"]
     assert r["Failed"] == [{"Id": "two", "Code": "InvalidParameter", "Message": "Invalid parameter: Empty message",
                             "SenderFault": True}]
-    flush(server)
+    server.flush()
     notes = [m for _, m in subscriber.messages("Notification")]
     assert sorted(n["Message"] for n in notes) == ["first", "third"]
     assert {n["MessageId"] for n in notes} == {s["MessageId"] for s in r["Successful"]}
@@ -616,14 +610,14 @@ def test_failed_delivery_is_retried(server, ids):
         confirmed_http_subscription(server, sns, topic, sub)
         sub.statuses = [500]
         message_id = sns.publish(TopicArn=topic, Message="try again")["MessageId"]
-        flush(server)  # first attempt: 500 (the next one is scheduled 20 s later)
+        server.flush()  # first attempt: 500 (the next one is scheduled 20 s later)
         assert [h["x-amz-sns-message-id"] for h, _ in sub.messages("Notification")] == [message_id]
-        flush(server)  # delivers what is pending now: the retry succeeds
+        server.flush()  # delivers what is pending now: the retry succeeds
         notes = sub.messages("Notification")
         assert [h["x-amz-sns-message-id"] for h, _ in notes] == [message_id, message_id]
         assert notes[0][1] == notes[1][1]  # the same signed document, the same message id and timestamp
         verify_signature(notes[1][1])
-        flush(server)  # nothing is left to send
+        server.flush()  # nothing is left to send
         assert len(sub.messages("Notification")) == 2
     finally:
         sub.close()
@@ -634,19 +628,19 @@ def test_unsubscribe_through_the_unsubscribe_url(server, ids, subscriber):
     topic = sns.create_topic(Name=unique())["TopicArn"]
     sub_arn = confirmed_http_subscription(server, sns, topic, subscriber)
     sns.publish(TopicArn=topic, Message="before")
-    flush(server)
+    server.flush()
     note = subscriber.messages("Notification")[-1][1]
     with urllib.request.urlopen(note["UnsubscribeURL"], timeout=10) as resp:  # unsigned GET
         assert resp.status == 200
         assert resp.read().decode().startswith(f'<UnsubscribeResponse xmlns="{SNS_NS}"><ResponseMetadata><RequestId>')
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
-    flush(server)
+    server.flush()
     [(headers, bye)] = subscriber.messages("UnsubscribeConfirmation")
     assert headers["x-amz-sns-subscription-arn"] == sub_arn
     assert bye["Message"].startswith(f"You have chosen to deactivate subscription {sub_arn}.")
     verify_signature(bye)
     sns.publish(TopicArn=topic, Message="after")
-    flush(server)
+    server.flush()
     assert [m["Message"] for _, m in subscriber.messages("Notification")] == ["before"]
 
 
@@ -739,6 +733,7 @@ def test_cloudtrail_records_management_events_and_not_publish(server, ids, subsc
 
 def stored_records(server, event_name: str) -> list[dict]:
     """Every stored record of an event name, management and data events alike, read from the SQLite event store."""
+    server.flush()  # recorded events reach the event tables from the journal
     con = sqlite3.connect(f"file:{server.data_dir / 'cairn.sqlite'}?mode=ro", uri=True)
     try:
         rows = con.execute("SELECT record FROM events WHERE event_name = ? ORDER BY seq", (event_name,)).fetchall()
@@ -820,13 +815,13 @@ def test_topics_subscriptions_and_pending_deliveries_survive_a_restart(own_serve
 
         sub.default_status = 500
         message_id = sns.publish(TopicArn=topic, Message="survives")["MessageId"]
-        flush(server)  # the first attempt fails; the delivery stays in the outbox
+        server.flush()  # the first attempt fails; the delivery stays in the outbox
         assert len(sub.messages("Notification")) == 1
 
         server.restart()
         sub.default_status = 200
         sns = server.client("sns", ids.a_alice)
-        flush(server)
+        server.flush()
         notes = sub.messages("Notification")
         assert [h["x-amz-sns-message-id"] for h, _ in notes] == [message_id, message_id]
         assert notes[-1][1]["SigningCertURL"] == cert_url  # the same certificate after the restart
@@ -839,7 +834,7 @@ def test_topics_subscriptions_and_pending_deliveries_survive_a_restart(own_serve
         assert sns.get_subscription_attributes(SubscriptionArn=sub_arn)["Attributes"]["PendingConfirmation"] == "false"
         assert sns.get_subscription_attributes(SubscriptionArn=email)["Attributes"]["PendingConfirmation"] == "true"
         sns.publish(TopicArn=topic, Message="after restart")
-        flush(server)
+        server.flush()
         assert sub.messages("Notification")[-1][1]["Message"] == "after restart"
     finally:
         sub.close()

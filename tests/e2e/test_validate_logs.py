@@ -19,10 +19,6 @@ BUCKET = "val-bucket"
 ARN = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT_A}:trail/{TRAIL}"
 
 
-def flush(server) -> None:
-    urllib.request.urlopen(urllib.request.Request(server.url + "/_cairn/flush", method="POST")).read()
-
-
 def keys(server, creds, folder: str) -> list[str]:
     s3 = server.client("s3", creds, s3={"addressing_style": "path"})
     out = []
@@ -58,7 +54,7 @@ def validated(tmp_path_factory, identities_file, ids, binary):
         time.sleep(0.3)
     ct.stop_logging(Name=TRAIL)  # the final digest
     time.sleep(1.1)
-    flush(server)
+    server.flush()
     yield server, start
     assert server.stop() == 0
 
@@ -149,7 +145,7 @@ def test_signing_keys_rotate_and_old_keys_stay_listed(tmp_path_factory, identiti
             time.sleep(0.5)
         ct.stop_logging(Name=TRAIL)
         time.sleep(1.1)
-        flush(server)
+        server.flush()
         keys_listed = ct.list_public_keys(StartTime=datetime.datetime(2020, 1, 1))["PublicKeyList"]
         starts = sorted(k["ValidityStartTime"] for k in keys_listed)
         assert len({k["Fingerprint"] for k in keys_listed}) == len(keys_listed) >= 3
@@ -173,7 +169,7 @@ def test_delete_trail_delivers_a_final_digest(tmp_path_factory, identities_file,
         ct.start_logging(Name=TRAIL)
         deleted = ct.delete_trail(Name=TRAIL)["ResponseMetadata"]["RequestId"]
         time.sleep(1.1)
-        flush(server)
+        server.flush()
         s3 = server.client("s3", ids.a_alice, s3={"addressing_style": "path"})
         digests = keys(server, ids.a_alice, "CloudTrail-Digest")
         assert len(digests) == 1, digests  # hourly digests: only the final one is due

@@ -1,0 +1,401 @@
+import AWSCore
+import Audit
+import Dispatch
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The write-ahead journal of events: where an acknowledged event is durable until the database's event tables hold
+/// it.
+///
+/// An SQLite commit of one event touches about a dozen pages (the event table, its six indexes, the resource rows)
+/// and writes each of them to the WAL before its `fdatasync`. The journal instead writes each batch of events as one
+/// run of compact records with a single `pwrite` and a single `fdatasync`, into a file that is preallocated and
+/// rewritten from its start once its events are indexed, so that a sync writes data blocks only. The event tables
+/// are filled later, many events per transaction (``SQLiteStorage/settle()``).
+///
+/// Appends are group-committed by one writer thread of the journal's own: callers queue their events and wait; the
+/// writer takes everything queued, numbers the events (the store's `seq`, in journal order), writes and syncs them,
+/// then hands them to the indexer's pending list and resumes the callers. Whatever arrives while a batch syncs forms
+/// the next batch. (A thread, not a task: `pwrite` and `fdatasync` block, and must not hold up an event loop or
+/// Swift's cooperative pool.)
+///
+/// A record is `length u32 | crc32c u32 | payload`, little-endian; the payload is the event's `seq` and its columns
+/// (see ``encode(_:into:)``). Reading the journal back (``recover()``) accepts records while their checksums match and
+/// their numbers follow each other, so a torn last batch and records left from before a rewind are both ignored.
+package final class EventJournal: Sendable {
+    /// Bytes the file is extended to when opened: enough for the events of several indexing passes at full load.
+    static let preallocatedBytes = 4 << 20
+    /// The largest record ``recover()`` accepts (a bound for reading a damaged file; events are far smaller).
+    static let maxRecordBytes = 64 << 20
+    /// The most events one batch writes.
+    static let maxBatch = 4096
+
+    private struct Waiter {
+        var events: [StoredEvent]
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        /// Appends waiting for the writer.
+        var queue: [Waiter] = []
+        /// The writer waits on the semaphore.
+        var sleeping = false
+        var stopping = false
+        /// The `seq` the next journaled event gets.
+        var nextSeq: Int64 = 1
+        /// Where the next batch is written.
+        var offset = 0
+        /// The newest event written to the journal.
+        var journaledThrough: Int64 = 0
+        /// The newest event the indexer has committed to the database.
+        var indexedThrough: Int64 = 0
+        /// Journaled events the indexer has not taken yet, oldest first.
+        var pending: [EventRow] = []
+    }
+
+    private let descriptor: Int32
+    private let path: String
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+    private let started = Atomic<Bool>(false)
+
+    /// Opens (creating and preallocating if needed) the journal file and locks it against other processes.
+    ///
+    /// - Throws: when the file cannot be opened or extended, or another process holds it.
+    package init(path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw JournalError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw JournalError("\(path) is in use by another Cairn process")
+        }
+        self.descriptor = fd
+        self.path = path
+        do {
+            try preallocate()
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Extends a new or short file with zeros to ``preallocatedBytes`` and makes that durable (the directory entry
+    /// too), so that later syncs of overwritten blocks need not write the file's size or block map.
+    private func preallocate() throws {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw JournalError("cannot stat \(path)") }
+        let size = Int(info.st_size)
+        guard size < Self.preallocatedBytes else { return }
+        let zeros = [UInt8](repeating: 0, count: Self.preallocatedBytes - size)
+        try write(zeros, at: size)
+        guard fsync(descriptor) == 0 else { throw JournalError("cannot sync \(path): \(String(cString: strerror(errno)))") }
+        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
+    }
+
+    /// Reads the journal's valid records from its start: the events appended since its last rewind, oldest first.
+    ///
+    /// Call before ``start(after:indexedThrough:)``.
+    ///
+    /// - Throws: when the file cannot be read.
+    package func recover() throws -> [EventRow] {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw JournalError("cannot stat \(path)") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var read = 0
+        while read < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + read, $0.count - read, off_t(read)) }
+            guard n > 0 else {
+                if n < 0, errno == EINTR { continue }
+                break
+            }
+            read += n
+        }
+        return bytes.withUnsafeBytes { raw in Self.decodeRecords(UnsafeRawBufferPointer(rebasing: raw[0..<read])) }
+    }
+
+    /// Starts the writer thread. Events get numbers after `seq`; the journal is rewound before its first batch when
+    /// `indexedThrough` covers every event ``recover()`` returned.
+    package func start(after seq: Int64, indexedThrough: Int64) {
+        guard !started.exchange(true, ordering: .relaxed) else { return }
+        state.withLock { s in
+            s.nextSeq = seq + 1
+            s.journaledThrough = indexedThrough
+            s.indexedThrough = indexedThrough
+        }
+        let thread = Thread { [self] in runWriter() }
+        thread.name = "cairn-journal"
+        thread.start()
+    }
+
+    /// Stops the writer thread after the batches already queued; later appends fail.
+    package func stop() {
+        guard started.load(ordering: .relaxed) else { return }
+        let signal = state.withLock { s -> Bool in
+            let sleeping = s.sleeping
+            s.stopping = true
+            s.sleeping = false
+            return sleeping
+        }
+        if signal { wake.signal() }
+        stopped.wait()
+        stopped.signal()  // a second stop() returns too
+    }
+
+    /// Appends events durably: returns once they are on disk, in the journal, and on the indexer's pending list.
+    ///
+    /// - Throws: when the write or sync fails, or the journal is stopped.
+    package func append(_ events: [StoredEvent]) async throws {
+        guard !events.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let action = state.withLock { s -> (signal: Bool, rejected: Bool) in
+                if s.stopping { return (false, true) }
+                s.queue.append(Waiter(events: events, continuation: continuation))
+                guard s.sleeping else { return (false, false) }
+                s.sleeping = false
+                return (true, false)
+            }
+            if action.rejected {
+                continuation.resume(throwing: JournalError("the event journal is closed"))
+            } else if action.signal {
+                wake.signal()
+            }
+        }
+    }
+
+    /// Takes the journaled events the indexer has not taken yet, oldest first.
+    package func takePending() -> [EventRow] {
+        state.withLock { s in
+            defer { s.pending = [] }
+            return s.pending
+        }
+    }
+
+    /// Puts back events taken with ``takePending()`` that could not be indexed, ahead of any taken since.
+    package func returnPending(_ rows: [EventRow]) {
+        state.withLock { s in s.pending.insert(contentsOf: rows, at: 0) }
+    }
+
+    /// Notes that the database durably holds every event up to `seq`; once it holds all the journal holds, the next
+    /// batch is written at the start of the file again.
+    package func indexed(through seq: Int64) {
+        state.withLock { s in s.indexedThrough = max(s.indexedThrough, seq) }
+    }
+
+    /// The number of journaled events the indexer has not taken.
+    package var pendingCount: Int { state.withLock { $0.pending.count } }
+
+    /// The newest event acknowledged to a caller (on the pending list or indexed), and the newest the database holds.
+    package var progress: (acknowledged: Int64, indexed: Int64) {
+        state.withLock { s in (max(s.journaledThrough, s.indexedThrough), s.indexedThrough) }
+    }
+
+    // MARK: Writer
+
+    /// The writer thread: takes the queued appends, writes and syncs them as one batch, resumes their callers.
+    private func runWriter() {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(256 << 10)
+        while true {
+            let taken = state.withLock { s -> (waiters: [Waiter], firstSeq: Int64, offset: Int)? in
+                guard !s.queue.isEmpty else {
+                    if !s.stopping { s.sleeping = true }
+                    return nil
+                }
+                var count = 0
+                var end = 0
+                while end < s.queue.count, end == 0 || count + s.queue[end].events.count <= Self.maxBatch {
+                    count += s.queue[end].events.count
+                    end += 1
+                }
+                let waiters = Array(s.queue[0..<end])
+                s.queue.removeFirst(end)
+                // Everything journaled is in the database: this batch can overwrite the file from its start.
+                if s.journaledThrough <= s.indexedThrough { s.offset = 0 }
+                return (waiters, s.nextSeq, s.offset)
+            }
+            guard let taken else {
+                let stop = state.withLock { s in s.stopping && s.queue.isEmpty }
+                if stop { break }
+                wake.wait()
+                continue
+            }
+            buffer.removeAll(keepingCapacity: true)
+            var rows: [EventRow] = []
+            rows.reserveCapacity(taken.waiters.count)
+            var seq = taken.firstSeq
+            for waiter in taken.waiters {
+                for event in waiter.events {
+                    let row = EventRow(seq: seq, event: event)
+                    Self.encode(row, into: &buffer)
+                    rows.append(row)
+                    seq += 1
+                }
+            }
+            let result: Result<Void, any Error>
+            do {
+                try write(buffer, at: taken.offset)
+                guard fdatasync(descriptor) == 0 else {
+                    throw JournalError("cannot sync \(path): \(String(cString: strerror(errno)))")
+                }
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            state.withLock { s in
+                if case .success = result {
+                    s.nextSeq = seq
+                    s.offset = taken.offset + buffer.count
+                    s.journaledThrough = seq - 1
+                    s.pending.append(contentsOf: rows)
+                }
+                // A failed batch's numbers are given again: its records may be on disk in part, and the next batch
+                // overwrites them, so the numbers on disk keep following each other.
+            }
+            for waiter in taken.waiters {
+                switch result {
+                case .success: waiter.continuation.resume()
+                case .failure(let error): waiter.continuation.resume(throwing: error)
+                }
+            }
+        }
+        stopped.signal()
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    private func write(_ bytes: [UInt8], at offset: Int) throws {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + written, $0.count - written, off_t(offset + written)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw JournalError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            written += n
+        }
+    }
+
+    // MARK: Records
+
+    /// Appends one record to `buffer`: `length | crc32c(payload) | payload`, where the payload is `seq`, `eventTime`
+    /// (i64), category and readOnly (u8 each), then account, region, eventID, eventName, eventSource, username,
+    /// accessKeyId, the lookup resources (as ``SQLiteStorage/encodeResources(_:)`` writes them) and the record, each
+    /// as `length u32 | bytes`.
+    static func encode(_ row: EventRow, into buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: 8))
+        let e = row.event
+        append(UInt64(bitPattern: row.seq), to: &buffer)
+        append(UInt64(bitPattern: e.eventTime), to: &buffer)
+        buffer.append(e.category == .management ? 0 : 1)
+        buffer.append(e.readOnly ? 1 : 0)
+        for text in [e.accountId, e.region, e.eventID, e.eventName, e.eventSource, e.username, e.accessKeyId] {
+            appendField(text, to: &buffer)
+        }
+        appendField(SQLiteStorage.encodeResources(e.lookupResources), to: &buffer)
+        append(UInt32(e.record.count), to: &buffer)
+        buffer.append(contentsOf: e.record)
+        let length = UInt32(buffer.count - start - 8)
+        let crc = buffer.withUnsafeBytes { CRC.crc32c(0, UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
+        buffer.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: length.littleEndian, toByteOffset: start, as: UInt32.self)
+            raw.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        }
+    }
+
+    /// The valid records at the start of `bytes` (see ``recover()``).
+    static func decodeRecords(_ bytes: UnsafeRawBufferPointer) -> [EventRow] {
+        var rows: [EventRow] = []
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+            guard length > 0, length <= maxRecordBytes, offset + 8 + length <= bytes.count else { break }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<(offset + 8 + length)])
+            guard CRC.crc32c(0, payload) == crc, let row = decode(payload) else { break }
+            if let last = rows.last, row.seq != last.seq + 1 { break }
+            rows.append(row)
+            offset += 8 + length
+        }
+        return rows
+    }
+
+    /// Reads one record's payload, or nil when it is malformed.
+    private static func decode(_ payload: UnsafeRawBufferPointer) -> EventRow? {
+        var reader = Reader(bytes: payload)
+        guard let seq = reader.u64(), let time = reader.u64(), let category = reader.u8(), let readOnly = reader.u8() else {
+            return nil
+        }
+        var texts: [String] = []
+        for _ in 0..<8 {
+            guard let field = reader.field() else { return nil }
+            texts.append(String(decoding: field, as: UTF8.self))
+        }
+        guard let record = reader.field(), reader.atEnd else { return nil }
+        return EventRow(
+            seq: Int64(bitPattern: seq),
+            event: StoredEvent(
+                accountId: texts[0], region: texts[1], category: category == 0 ? .management : .data,
+                eventTime: Int64(bitPattern: time), eventID: texts[2], eventName: texts[3], eventSource: texts[4],
+                readOnly: readOnly == 1, username: texts[5], accessKeyId: texts[6],
+                lookupResources: SQLiteStorage.decodeResources(texts[7]), record: Array(record)))
+    }
+
+    private static func append<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    private static func appendField(_ text: String, to buffer: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { utf8 in
+            append(UInt32(utf8.count), to: &buffer)
+            buffer.append(contentsOf: utf8)
+        }
+    }
+
+    /// Reads little-endian fields off a payload.
+    private struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var offset = 0
+
+        var atEnd: Bool { offset == bytes.count }
+
+        mutating func u8() -> UInt8? {
+            guard offset < bytes.count else { return nil }
+            defer { offset += 1 }
+            return bytes[offset]
+        }
+
+        mutating func u64() -> UInt64? {
+            guard offset + 8 <= bytes.count else { return nil }
+            defer { offset += 8 }
+            return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
+
+        mutating func field() -> UnsafeRawBufferPointer? {
+            guard offset + 4 <= bytes.count else { return nil }
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            guard offset + 4 + length <= bytes.count else { return nil }
+            defer { offset += 4 + length }
+            return UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 4 + length)])
+        }
+    }
+}
+
+/// A failure of the event journal's file.
+package struct JournalError: Error, CustomStringConvertible {
+    package var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,127 @@
+import AWSCore
+import Audit
+import Foundation
+@testable import Storage
+import Testing
+
+/// The event journal: group commit, numbering, recovery after a crash, rewinding, and its use by the storage.
+@Suite("EventJournal")
+struct EventJournalTests {
+    @Test("appends from many tasks are numbered consecutively in journal order and all reach the pending list")
+    func concurrentAppends() async throws {
+        try await withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let journal = try EventJournal(path: dir + "/events.journal")
+            journal.start(after: 41, indexedThrough: 41)
+            defer { journal.stop() }
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for i in 0..<300 {
+                    tasks.addTask { try await journal.append([event("j\(i)", time: t0 + Int64(i))]) }
+                }
+                try await tasks.waitForAll()
+            }
+            let pending = journal.takePending()
+            #expect(pending.map(\.seq) == Array(42...341))
+            #expect(Set(pending.map(\.event.eventID)) == Set((0..<300).map { "j\($0)" }))
+            #expect(journal.progress.acknowledged == 341)
+            #expect(journal.pendingCount == 0)
+        }
+    }
+
+    @Test("a record round-trips every column, resources and non-ASCII text included")
+    func roundTrip() {
+        var original = event(
+            "ü-1", time: t0, name: "PutBucketPolicy", source: "s3.amazonaws.com", readOnly: false, username: "Zoë",
+            key: "ASIAEXAMPLE", account: "123456789012", region: "eu-central-1", category: .data,
+            resources: [LookupResource(type: "AWS::S3::Bucket", name: "b-ü"), LookupResource(type: "AWS::S3::Object", name: "b/k")])
+        original.record = Array(#"{"eventName":"PutBucketPolicy","x":"\u00fc"}"#.utf8)
+        var bytes: [UInt8] = []
+        EventJournal.encode(EventRow(seq: 7, event: original), into: &bytes)
+        EventJournal.encode(EventRow(seq: 8, event: event("next", time: t0 + 1)), into: &bytes)
+        let rows = bytes.withUnsafeBytes { EventJournal.decodeRecords($0) }
+        #expect(rows.map(\.seq) == [7, 8])
+        let back = rows[0].event
+        #expect(back.eventID == "ü-1" && back.eventName == "PutBucketPolicy" && back.eventSource == "s3.amazonaws.com")
+        #expect(back.accountId == "123456789012" && back.region == "eu-central-1" && back.category == .data)
+        #expect(back.eventTime == t0 && !back.readOnly && back.username == "Zoë" && back.accessKeyId == "ASIAEXAMPLE")
+        #expect(back.lookupResources == original.lookupResources)
+        #expect(back.record == original.record)
+    }
+
+    @Test("recovery stops at a damaged record, a torn tail, or a number that does not follow")
+    func recoveryStops() {
+        var bytes: [UInt8] = []
+        for seq in 1...3 { EventJournal.encode(EventRow(seq: Int64(seq), event: event("r\(seq)", time: t0)), into: &bytes) }
+        let whole = bytes.withUnsafeBytes { EventJournal.decodeRecords($0) }
+        #expect(whole.map(\.seq) == [1, 2, 3])
+
+        // A torn last record (its end never reached the disk).
+        let torn = Array(bytes.dropLast(5))
+        #expect(torn.withUnsafeBytes { EventJournal.decodeRecords($0) }.map(\.seq) == [1, 2])
+
+        // A flipped byte in the second record's payload: its checksum fails, and nothing after it is read.
+        var flipped = bytes
+        var first: [UInt8] = []
+        EventJournal.encode(EventRow(seq: 1, event: event("r1", time: t0)), into: &first)
+        flipped[first.count + 20] ^= 0xFF
+        #expect(flipped.withUnsafeBytes { EventJournal.decodeRecords($0) }.map(\.seq) == [1])
+
+        // Records left from before a rewind: lower numbers after the newest batch.
+        var rewound: [UInt8] = []
+        EventJournal.encode(EventRow(seq: 9, event: event("new", time: t0)), into: &rewound)
+        rewound += bytes
+        #expect(rewound.withUnsafeBytes { EventJournal.decodeRecords($0) }.map(\.seq) == [9])
+
+        // The zeros of a preallocated file.
+        let zeros = [UInt8](repeating: 0, count: 4096)
+        #expect(zeros.withUnsafeBytes { EventJournal.decodeRecords($0) }.isEmpty)
+    }
+
+    @Test("events acknowledged but never indexed are in the tables after a reopen, and numbering continues after them")
+    func replayAfterReopen() async throws {
+        try await withTemporaryDirectory { dir in
+            do {
+                let storage = try SQLiteStorage(directory: dir)
+                try await storage.append(Array(sample[0..<3]))
+                try await storage.settle()
+                // Only in the journal: nothing reads or settles before the storage goes away.
+                try await storage.append(Array(sample[3...]))
+            }
+            do {
+                let journal = try EventJournal(path: dir + "/events.journal")
+                // The first three were indexed, so the second batch was written over them at the start of the file.
+                #expect(try journal.recover().map(\.event.eventID) == ["e4", "e5", "x1", "x2", "x3"])
+            }
+            let reopened = try SQLiteStorage(directory: dir)
+            #expect(ids(try await reopened.lookup(query())) == ["e5", "e4", "e2", "e3", "e1"])
+            try await reopened.append([event("e6", time: t0 + 60)])
+            let feed = try await reopened.events(after: 0, limit: 100)
+            #expect(feed.map(\.seq) == Array(1...9))
+            #expect(ids(feed) == ["e1", "e2", "e3", "e4", "e5", "x1", "x2", "x3", "e6"])
+        }
+    }
+
+    @Test("a second storage on the same data directory is refused while the first is open")
+    func exclusive() async throws {
+        try await withTemporaryDirectory { dir in
+            let first = try SQLiteStorage(directory: dir)
+            #expect(throws: JournalError.self) { try SQLiteStorage(directory: dir) }
+            try await first.append([event("only", time: t0)])
+        }
+    }
+
+    @Test("numbering goes on after retention removed every event")
+    func numberingAfterPurge() async throws {
+        try await withTemporaryDirectory { dir in
+            do {
+                let storage = try SQLiteStorage(directory: dir)
+                try await storage.append(Array(sample[0..<5]))
+                #expect(try await storage.purge(before: t0 + 1000) == 5)
+                #expect(try await storage.latestSequence() == 0)
+            }
+            let reopened = try SQLiteStorage(directory: dir)
+            try await reopened.append([event("later", time: t0 + 2000)])
+            #expect(try await reopened.events(after: 0, limit: 10).map(\.seq) == [6])
+        }
+    }
+}
