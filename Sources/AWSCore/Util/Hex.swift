@@ -12,4 +12,12 @@ package enum Hex {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Appends the lower-case hex of the bytes to `out`.
+    package static func append(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+    }
 }
