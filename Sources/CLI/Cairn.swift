@@ -50,7 +50,7 @@ extension Cairn {
         func run() async throws {
             let env = ProcessEnvironment()
             let config = try resolve(env)
-            var logger = Logger(label: "cairn")
+            var logger = Logger(label: "cairn", factory: LazyMetadataLogHandler.init)
             logger.logLevel = env["CAIRN_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
             do {
                 let app = try await buildApplication(config, logger: logger)

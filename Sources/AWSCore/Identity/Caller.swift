@@ -1,4 +1,5 @@
 import Crypto
+import Synchronization
 
 /// The principal a request was authenticated as: who CloudTrail says made the call.
 package struct Caller: Sendable, Hashable, Codable {
@@ -98,9 +99,19 @@ package enum PrincipalIds {
         "AROA" + derive("role:\(account):\(name)", count: 17)
     }
 
-    /// Base32 characters of a SHA-256 over the seed.
+    /// Ids derived so far, by seed: every event names its caller's id, and the callers are few.
+    private static let derived = Mutex<[String: String]>([:])
+
+    /// Base32 characters of a SHA-256 over the seed (remembered per seed and length).
     package static func derive(_ seed: String, count: Int) -> String {
+        let key = "\(count):\(seed)"
+        if let id = derived.withLock({ $0[key] }) { return id }
         let digest = Array(SHA256.hash(data: Array(seed.utf8)))
-        return String((0..<count).map { alphabet[Int(digest[$0]) & 31] })
+        let id = String((0..<count).map { alphabet[Int(digest[$0]) & 31] })
+        derived.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll() }
+            cache[key] = id
+        }
+        return id
     }
 }
