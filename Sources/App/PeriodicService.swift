@@ -72,10 +72,10 @@ extension PeriodicService {
             final: { try await config.deliverDue(historyInterval: historyInterval, force: true) })
     }
 
-    /// Indexes the events appended in the last 50 ms (from the journal into the event tables), off the request path:
+    /// Indexes the events appended in the last 250 ms (from the journal into the event tables), off the request path:
     /// one transaction for all of them instead of one per request.
     static func eventIndexing(events: any EventStore, logger: Logger) -> PeriodicService {
-        PeriodicService(name: "event indexing", interval: .milliseconds(50), logger: logger, job: { try await events.settle() },
+        PeriodicService(name: "event indexing", interval: .milliseconds(250), logger: logger, job: { try await events.settle() },
             final: { try await events.settle() })
     }
 
