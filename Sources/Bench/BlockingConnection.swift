@@ -112,15 +112,12 @@ func runLoad(
     let clock = ContinuousClock()
     let measureStart = clock.now + warmup
     let measureEnd = measureStart + duration
-    let results = Mutex<[([Double], Int, String?)]>([])
+    let results = Mutex<[ClientTally]>([])
     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
         let remaining = Mutex(clients)
         for _ in 0..<clients {
             let thread = Thread {
-                var latencies: [Double] = []
-                latencies.reserveCapacity(200_000)
-                var errors = 0
-                var firstError: String?
+                var tally = ClientTally()
                 var connection: BlockingConnection?
                 while clock.now < measureEnd {
                     let start = clock.now
@@ -128,23 +125,15 @@ func runLoad(
                         if connection == nil { connection = try BlockingConnection(port: port) }
                         let (status, body, closes) = try connection!.exchange(request())
                         if closes { connection = nil }
-                        let end = clock.now
-                        guard start >= measureStart, end <= measureEnd else { continue }
-                        if status == 200 {
-                            let elapsed = end - start
-                            latencies.append(
-                                Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
-                        } else {
-                            errors += 1
-                            if firstError == nil { firstError = "HTTP \(status): \(String(buffer: body).prefix(300))" }
-                        }
+                        tally.record(
+                            start: start, end: clock.now, window: measureStart..<measureEnd,
+                            failure: status == 200 ? nil : "HTTP \(status): \(String(buffer: body).prefix(300))")
                     } catch {
-                        errors += 1
-                        if firstError == nil { firstError = "\(error)" }
+                        tally.fail("\(error)")
                         break
                     }
                 }
-                results.withLock { $0.append((latencies, errors, firstError)) }
+                results.withLock { $0.append(tally) }
                 if remaining.withLock({ left in
                     left -= 1
                     return left == 0
@@ -155,10 +144,5 @@ func runLoad(
             thread.start()
         }
     }
-    let perClient = results.withLock { $0 }
-    let latencies = perClient.flatMap(\.0).sorted()
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    return LoadResult(
-        completed: latencies.count, errors: perClient.map(\.1).reduce(0, +), seconds: seconds, latencies: latencies,
-        firstError: perClient.compactMap(\.2).first)
+    return LoadResult(tallies: results.withLock { $0 }, duration: duration)
 }

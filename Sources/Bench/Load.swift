@@ -101,6 +101,46 @@ struct StepResult: Sendable {
     var closes: Bool
 }
 
+/// What one closed-loop client counted: the latencies of its successful requests inside the measured window, its
+/// errors and the first error's text.
+struct ClientTally: Sendable {
+    var latencies: [Double] = []
+    var errors = 0
+    var firstError: String?
+
+    /// An empty tally with room for a long run.
+    init() { latencies.reserveCapacity(200_000) }
+
+    /// Counts a request that ran from `start` to `end` when it lies inside `window`: an error when `failure` is
+    /// given, else its latency in milliseconds.
+    mutating func record(start: ContinuousClock.Instant, end: ContinuousClock.Instant, window: Range<ContinuousClock.Instant>, failure: String?) {
+        guard start >= window.lowerBound, end <= window.upperBound else { return }
+        if let failure {
+            fail(failure)
+        } else {
+            let elapsed = end - start
+            latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        }
+    }
+
+    /// Counts an error.
+    mutating func fail(_ message: String) {
+        errors += 1
+        if firstError == nil { firstError = message }
+    }
+}
+
+extension LoadResult {
+    /// The result of a run from its clients' tallies.
+    init(tallies: [ClientTally], duration: Duration, bytesPerRequest: Int = 0) {
+        self.init(
+            completed: tallies.reduce(0) { $0 + $1.latencies.count }, errors: tallies.reduce(0) { $0 + $1.errors },
+            seconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18,
+            latencies: tallies.flatMap(\.latencies).sorted(), firstError: tallies.compactMap(\.firstError).first,
+            bytesPerRequest: bytesPerRequest)
+    }
+}
+
 /// Drives `clients` concurrent closed-loop clients for `warmup` (not measured) and then `duration` (measured).
 ///
 /// Each client keeps one connection (``RawConnection``) and runs `step` on it again and again: `step` sends one
@@ -115,13 +155,10 @@ func runLoad(
     let clock = ContinuousClock()
     let measureStart = clock.now + warmup
     let measureEnd = measureStart + duration
-    let perClient = await withTaskGroup(of: ([Double], Int, String?).self) { group in
+    let tallies = await withTaskGroup(of: ClientTally.self) { group in
         for client in 0..<clients {
             group.addTask {
-                var latencies: [Double] = []
-                latencies.reserveCapacity(200_000)
-                var errors = 0
-                var firstError: String?
+                var tally = ClientTally()
                 var sequence = 0
                 do {
                     // A server that closes after every response (moto) gets a new connection per request.
@@ -131,37 +168,23 @@ func runLoad(
                             while open, clock.now < measureEnd {
                                 let start = clock.now
                                 let result = try await step(&connection, client, sequence)
-                                let end = clock.now
                                 sequence += 1
                                 open = !result.closes
-                                guard start >= measureStart, end <= measureEnd else { continue }
-                                if let failure = result.failure {
-                                    errors += 1
-                                    if firstError == nil { firstError = failure }
-                                } else {
-                                    let elapsed = end - start
-                                    latencies.append(
-                                        Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
-                                }
+                                tally.record(start: start, end: clock.now, window: measureStart..<measureEnd, failure: result.failure)
                             }
                         }
                     }
                 } catch {
-                    errors += 1
-                    if firstError == nil { firstError = "\(error)" }
+                    tally.fail("\(error)")
                 }
-                return (latencies, errors, firstError)
+                return tally
             }
         }
-        var all: [([Double], Int, String?)] = []
-        for await result in group { all.append(result) }
+        var all: [ClientTally] = []
+        for await tally in group { all.append(tally) }
         return all
     }
-    let latencies = perClient.flatMap(\.0).sorted()
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    return LoadResult(
-        completed: latencies.count, errors: perClient.map(\.1).reduce(0, +), seconds: seconds, latencies: latencies,
-        firstError: perClient.compactMap(\.2).first, bytesPerRequest: bytesPerRequest)
+    return LoadResult(tallies: tallies, duration: duration, bytesPerRequest: bytesPerRequest)
 }
 
 /// Waits until `url` answers (any status when `anyStatus`, else 200), while `process` runs, for at most `timeout`.
