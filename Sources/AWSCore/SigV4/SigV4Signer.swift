@@ -1,5 +1,3 @@
-import Crypto
-
 /// A client-side SigV4 signer, used by Cairn's benchmark and tests to sign requests as the AWS SDKs do.
 package struct SigV4Signer: Sendable {
     /// The access key id.
@@ -12,6 +10,8 @@ package struct SigV4Signer: Sendable {
     package var region: String
     /// The service of the credential scope.
     package var service: String
+    /// Signing keys derived so far (shared by copies of this signer).
+    private let keys = SigningKeyCache()
 
     /// Creates a signer for one credential, region and service.
     package init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil, region: String, service: String) {
@@ -54,11 +54,10 @@ package struct SigV4Signer: Sendable {
             presignExpires: nil
         )
         let request = SigV4Request(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: all)
-        let canonical = SigV4Verifier.canonicalRequest(request, auth: auth, payloadHash: payloadHash)
-        let toSign = SigV4Verifier.stringToSign(canonicalRequest: canonical, auth: auth)
-        let key = SigV4Verifier.deriveSigningKey(
-            secret: secretAccessKey, date: auth.scopeDate, region: region, service: service)
-        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        let canonical = SigV4Verifier.canonicalRequestBytes(request, auth: auth, payloadHash: payloadHash)
+        let toSign = SigV4Verifier.stringToSignBytes(canonicalRequest: canonical, auth: auth)
+        let key = keys.key(secret: secretAccessKey, date: auth.scopeDate, region: region, service: service)
+        let signature = String(decoding: SigV4Verifier.signature(of: toSign, key: key), as: UTF8.self)
         var out: [(name: String, value: String)] = [("x-amz-date", amzDate)]
         if let sessionToken { out.append(("x-amz-security-token", sessionToken)) }
         out.append((

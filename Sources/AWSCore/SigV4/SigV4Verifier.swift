@@ -6,13 +6,13 @@ import Synchronization
 /// Verification follows the stages of AWS's documentation
 /// (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html): parse the authorization,
 /// build the canonical request, the string to sign, derive the signing key and compare signatures in constant time.
-/// Signing keys are cached per secret, date, region and service, so a steady stream of requests costs two SHA-256
-/// digests and one HMAC each.
+/// Signing keys are cached per secret, date, region and service (``SigningKeyCache``), so a steady stream of requests
+/// costs two SHA-256 digests and one HMAC each.
 package final class SigV4Verifier: Sendable {
     /// The allowed distance between the request time and the server clock (AWS: 15 minutes).
     package static let maximumSkew: Int64 = 15 * 60
 
-    private let keyCache = Mutex<[String: SymmetricKey]>([:])
+    private let keys = SigningKeyCache()
 
     /// Creates a verifier.
     package init() {}
@@ -336,18 +336,24 @@ package final class SigV4Verifier: Sendable {
         "AWS4-HMAC-SHA256\n\(auth.amzDate)\n\(auth.credentialScope)\n\(Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8))))"
     }
 
+    /// The string to sign of stage 2, as the bytes that are signed.
+    static func stringToSignBytes(canonicalRequest: [UInt8], auth: SigV4Authorization) -> [UInt8] {
+        var toSign: [UInt8] = []
+        toSign.reserveCapacity(160)
+        toSign.append(contentsOf: "AWS4-HMAC-SHA256\n".utf8)
+        toSign.append(contentsOf: auth.amzDate.utf8)
+        toSign.append(10)
+        toSign.append(contentsOf: auth.credentialScope.utf8)
+        toSign.append(10)
+        Hex.append(SHA256.hash(data: canonicalRequest), to: &toSign)
+        return toSign
+    }
+
     // MARK: Stage 3: signature
 
     /// The signing key of stage 3 (cached).
     package func signingKey(secret: String, date: String, region: String, service: String) -> SymmetricKey {
-        let cacheKey = "\(secret)\u{0}\(date)\u{0}\(region)\u{0}\(service)"
-        if let key = keyCache.withLock({ $0[cacheKey] }) { return key }
-        let key = Self.deriveSigningKey(secret: secret, date: date, region: region, service: service)
-        keyCache.withLock { cache in
-            if cache.count > 4096 { cache.removeAll() }
-            cache[cacheKey] = key
-        }
-        return key
+        keys.key(secret: secret, date: date, region: region, service: service)
     }
 
     /// Derives `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service), "aws4_request")`.
@@ -359,6 +365,14 @@ package final class SigV4Verifier: Sendable {
         return key
     }
 
+    /// The hex signature of a string to sign (stage 4), as bytes.
+    static func signature(of toSign: [UInt8], key: SymmetricKey) -> [UInt8] {
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        Hex.append(HMAC<SHA256>.authenticationCode(for: toSign, using: key), to: &hex)
+        return hex
+    }
+
     /// Verifies a request's signature with the credential's secret.
     ///
     /// - Parameters:
@@ -368,18 +382,9 @@ package final class SigV4Verifier: Sendable {
         _ request: SigV4Request, auth: SigV4Authorization, secret: String, payloadHash: String
     ) throws(SigV4Failure) {
         let canonical = Self.canonicalRequestBytes(request, auth: auth, payloadHash: payloadHash)
-        var toSign: [UInt8] = []
-        toSign.reserveCapacity(160)
-        toSign.append(contentsOf: "AWS4-HMAC-SHA256\n".utf8)
-        toSign.append(contentsOf: auth.amzDate.utf8)
-        toSign.append(10)
-        toSign.append(contentsOf: auth.credentialScope.utf8)
-        toSign.append(10)
-        Hex.append(SHA256.hash(data: canonical), to: &toSign)
+        let toSign = Self.stringToSignBytes(canonicalRequest: canonical, auth: auth)
         let key = signingKey(secret: secret, date: auth.scopeDate, region: auth.region, service: auth.service)
-        var expected: [UInt8] = []
-        expected.reserveCapacity(64)
-        Hex.append(HMAC<SHA256>.authenticationCode(for: toSign, using: key), to: &expected)
+        let expected = Self.signature(of: toSign, key: key)
         guard Self.constantTimeEquals(expected, Array(auth.signature.utf8)) else {
             throw .signatureMismatch(
                 canonicalRequest: String(decoding: canonical, as: UTF8.self), stringToSign: String(decoding: toSign, as: UTF8.self))
@@ -404,5 +409,26 @@ package final class SigV4Verifier: Sendable {
         var hasher = SHA256()
         hasher.update(data: Array(bytes))
         return Hex.encode(hasher.finalize())
+    }
+}
+
+/// Derived SigV4 signing keys by secret, date, region and service: a key changes once a day, and deriving it costs
+/// four HMACs. Shared by the verifier and the client-side signer (AWS's SDKs cache signing keys the same way).
+package final class SigningKeyCache: Sendable {
+    private let keys = Mutex<[String: SymmetricKey]>([:])
+
+    /// Creates an empty cache.
+    package init() {}
+
+    /// The signing key for a secret and credential scope, derived on first use.
+    package func key(secret: String, date: String, region: String, service: String) -> SymmetricKey {
+        let cacheKey = "\(secret)\u{0}\(date)\u{0}\(region)\u{0}\(service)"
+        if let key = keys.withLock({ $0[cacheKey] }) { return key }
+        let key = SigV4Verifier.deriveSigningKey(secret: secret, date: date, region: region, service: service)
+        keys.withLock { cache in
+            if cache.count > 4096 { cache.removeAll() }
+            cache[cacheKey] = key
+        }
+        return key
     }
 }
