@@ -33,7 +33,12 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         // GRDB's pool turns its writer to `synchronous=NORMAL` when it switches the database to WAL, after
         // `prepareDatabase` ran. Every commit must reach the disk before its caller answers, so the writer goes back
         // to FULL (the pool keeps one writer connection for its lifetime).
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // 64 MiB of page cache for the writer: each indexed event inserts into seven B-trees, one of them keyed
+            // by random event ids, and a small cache turns those inserts into reads of the database file.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
         try Self.migrator.migrate(pool)
         self.pool = pool
         self.checkpointer = try DatabaseQueue(path: directory + "/cairn.sqlite")
