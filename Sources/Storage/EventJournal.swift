@@ -19,6 +19,12 @@ import Darwin
 /// rewritten from its start once its events are indexed, so that a sync writes data blocks only. The event tables
 /// are filled later, many events per transaction (``SQLiteStorage/settle()``).
 ///
+/// The journal is two segment files, `events.journal` and `events.journal.1`, written one at a time from their start.
+/// Once the segment being written holds ``switchBytes`` and every event of the other one is indexed, writing moves to
+/// the other segment, from its start; when every journaled event is indexed, the current segment is rewritten from
+/// its start. (With one file, a rewind would need the indexer to catch up with every event journaled, which a
+/// steady load never lets it do, and the file would grow without end.)
+///
 /// Appends are group-committed by one writer thread of the journal's own: callers queue their events and wait; the
 /// writer takes everything queued, numbers the events (the store's `seq`, in journal order), writes and syncs them,
 /// then hands them to the indexer's pending list and resumes the callers. Whatever arrives while a batch syncs forms
@@ -26,11 +32,14 @@ import Darwin
 /// Swift's cooperative pool.)
 ///
 /// A record is `length u32 | crc32c u32 | payload`, little-endian; the payload is the event's `seq` and its columns
-/// (see ``encode(_:into:)``). Reading the journal back (``recover()``) accepts records while their checksums match and
-/// their numbers follow each other, so a torn last batch and records left from before a rewind are both ignored.
+/// (see ``encode(_:into:)``). Reading a segment back (``recover()``) accepts records from its start while their checksums
+/// match and their numbers follow each other, so a torn last batch and records left from before a rewind are both
+/// ignored.
 package final class EventJournal: Sendable {
-    /// Bytes the file is extended to when opened: enough for the events of several indexing passes at full load.
-    static let preallocatedBytes = 4 << 20
+    /// Bytes each segment file is extended to when opened: enough for the events of a few indexing passes at full load.
+    static let preallocatedBytes = 8 << 20
+    /// The size of the segment being written past which writing moves to the other segment, once that one is indexed.
+    static let switchBytes = 1 << 20
     /// The largest record ``recover()`` accepts (a bound for reading a damaged file; events are far smaller).
     static let maxRecordBytes = 64 << 20
     /// The most events one batch writes.
@@ -49,8 +58,12 @@ package final class EventJournal: Sendable {
         var stopping = false
         /// The `seq` the next journaled event gets.
         var nextSeq: Int64 = 1
-        /// Where the next batch is written.
+        /// The segment being written (0 or 1).
+        var segment = 0
+        /// Where the next batch is written in that segment.
         var offset = 0
+        /// The newest event written to each segment since it was last written from its start.
+        var segmentNewest: [Int64] = [0, 0]
         /// The newest event written to the journal.
         var journaledThrough: Int64 = 0
         /// The newest event the indexer has committed to the database.
@@ -59,46 +72,52 @@ package final class EventJournal: Sendable {
         var pending: [EventRow] = []
     }
 
-    private let descriptor: Int32
-    private let path: String
+    /// The two segment files, `path` and `path.1`.
+    private let descriptors: [Int32]
+    private let paths: [String]
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
 
-    /// Opens (creating and preallocating if needed) the journal file and locks it against other processes.
+    /// Opens (creating and preallocating if needed) the journal's segment files, `path` and `path.1`, and locks the
+    /// first against other processes.
     ///
-    /// - Throws: when the file cannot be opened or extended, or another process holds it.
+    /// - Throws: when a file cannot be opened or extended, or another process holds the journal.
     package init(path: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw JournalError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw JournalError("\(path) is in use by another Cairn process")
-        }
-        self.descriptor = fd
-        self.path = path
+        let paths = [path, path + ".1"]
+        var descriptors: [Int32] = []
         do {
-            try preallocate()
+            for segment in paths {
+                let fd = open(segment, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw JournalError("cannot open \(segment): \(String(cString: strerror(errno)))") }
+                descriptors.append(fd)
+                if descriptors.count == 1, flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                    throw JournalError("\(path) is in use by another Cairn process")
+                }
+                try Self.preallocate(fd, path: segment)
+            }
         } catch {
-            close(fd)
+            for fd in descriptors { close(fd) }
             throw error
         }
+        self.descriptors = descriptors
+        self.paths = paths
     }
 
     deinit {
-        close(descriptor)
+        for fd in descriptors { close(fd) }
     }
 
     /// Extends a new or short file with zeros to ``preallocatedBytes`` and makes that durable (the directory entry
     /// too), so that later syncs of overwritten blocks need not write the file's size or block map.
-    private func preallocate() throws {
+    private static func preallocate(_ descriptor: Int32, path: String) throws {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw JournalError("cannot stat \(path)") }
         let size = Int(info.st_size)
         guard size < Self.preallocatedBytes else { return }
         let zeros = [UInt8](repeating: 0, count: Self.preallocatedBytes - size)
-        try write(zeros, at: size)
+        try write(zeros, at: size, to: descriptor, path: path)
         guard fsync(descriptor) == 0 else { throw JournalError("cannot sync \(path): \(String(cString: strerror(errno)))") }
         let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
         if directory >= 0 {
@@ -107,25 +126,31 @@ package final class EventJournal: Sendable {
         }
     }
 
-    /// Reads the journal's valid records from its start: the events appended since its last rewind, oldest first.
+    /// Reads the journal's valid records: those each segment holds from its start (the events written to it since it
+    /// was last written from its start), both segments' together, oldest first. Some may already be indexed.
     ///
     /// Call before ``start(after:indexedThrough:)``.
     ///
-    /// - Throws: when the file cannot be read.
+    /// - Throws: when a file cannot be read.
     package func recover() throws -> [EventRow] {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw JournalError("cannot stat \(path)") }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var read = 0
-        while read < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + read, $0.count - read, off_t(read)) }
-            guard n > 0 else {
-                if n < 0, errno == EINTR { continue }
-                break
+        var rows: [EventRow] = []
+        for (fd, path) in zip(descriptors, paths) {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw JournalError("cannot stat \(path)") }
+            var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+            var read = 0
+            while read < bytes.count {
+                let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + read, $0.count - read, off_t(read)) }
+                guard n > 0 else {
+                    if n < 0, errno == EINTR { continue }
+                    break
+                }
+                read += n
             }
-            read += n
+            rows += bytes.withUnsafeBytes { raw in Self.decodeRecords(UnsafeRawBufferPointer(rebasing: raw[0..<read])) }
         }
-        return bytes.withUnsafeBytes { raw in Self.decodeRecords(UnsafeRawBufferPointer(rebasing: raw[0..<read])) }
+        rows.sort { $0.seq < $1.seq }
+        return rows
     }
 
     /// Starts the writer thread. Events get numbers after `seq`; the journal is rewound before its first batch when
@@ -142,7 +167,7 @@ package final class EventJournal: Sendable {
         thread.start()
     }
 
-    /// Stops the writer thread after the batches already queued; later appends fail.
+    /// Stops the writer thread after the batches already queued and releases the files' lock; later appends fail.
     package func stop() {
         guard started.load(ordering: .relaxed) else { return }
         let signal = state.withLock { s -> Bool in
@@ -154,6 +179,8 @@ package final class EventJournal: Sendable {
         if signal { wake.signal() }
         stopped.wait()
         stopped.signal()  // a second stop() returns too
+        // Nothing is written any more: another journal may open the files now, even before this one is freed.
+        _ = flock(descriptors[0], LOCK_UN)
     }
 
     /// Appends events durably: returns once they are on disk, in the journal, and on the indexer's pending list.
@@ -211,7 +238,7 @@ package final class EventJournal: Sendable {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(256 << 10)
         while true {
-            let taken = state.withLock { s -> (waiters: [Waiter], firstSeq: Int64, offset: Int)? in
+            let taken = state.withLock { s -> (waiters: [Waiter], firstSeq: Int64, segment: Int, offset: Int)? in
                 guard !s.queue.isEmpty else {
                     if !s.stopping { s.sleeping = true }
                     return nil
@@ -224,9 +251,15 @@ package final class EventJournal: Sendable {
                 }
                 let waiters = Array(s.queue[0..<end])
                 s.queue.removeFirst(end)
-                // Everything journaled is in the database: this batch can overwrite the file from its start.
-                if s.journaledThrough <= s.indexedThrough { s.offset = 0 }
-                return (waiters, s.nextSeq, s.offset)
+                if s.journaledThrough <= s.indexedThrough {
+                    // Everything journaled is in the database: this batch can overwrite the segment from its start.
+                    s.offset = 0
+                } else if s.offset >= Self.switchBytes, s.segmentNewest[1 - s.segment] <= s.indexedThrough {
+                    // Everything in the other segment is in the database: continue there, from its start.
+                    s.segment = 1 - s.segment
+                    s.offset = 0
+                }
+                return (waiters, s.nextSeq, s.segment, s.offset)
             }
             guard let taken else {
                 let stop = state.withLock { s in s.stopping && s.queue.isEmpty }
@@ -248,9 +281,10 @@ package final class EventJournal: Sendable {
             }
             let result: Result<Void, any Error>
             do {
-                try write(buffer, at: taken.offset)
-                guard fdatasync(descriptor) == 0 else {
-                    throw JournalError("cannot sync \(path): \(String(cString: strerror(errno)))")
+                let fd = descriptors[taken.segment]
+                try Self.write(buffer, at: taken.offset, to: fd, path: paths[taken.segment])
+                guard fdatasync(fd) == 0 else {
+                    throw JournalError("cannot sync \(paths[taken.segment]): \(String(cString: strerror(errno)))")
                 }
                 result = .success(())
             } catch {
@@ -261,6 +295,7 @@ package final class EventJournal: Sendable {
                     s.nextSeq = seq
                     s.offset = taken.offset + buffer.count
                     s.journaledThrough = seq - 1
+                    s.segmentNewest[taken.segment] = seq - 1
                     s.pending.append(contentsOf: rows)
                 }
                 // A failed batch's numbers are given again: its records may be on disk in part, and the next batch
@@ -277,7 +312,7 @@ package final class EventJournal: Sendable {
     }
 
     /// Writes all of `bytes` at `offset`.
-    private func write(_ bytes: [UInt8], at offset: Int) throws {
+    private static func write(_ bytes: [UInt8], at offset: Int, to descriptor: Int32, path: String) throws {
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + written, $0.count - written, off_t(offset + written)) }

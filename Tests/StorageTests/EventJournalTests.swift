@@ -77,6 +77,37 @@ struct EventJournalTests {
         #expect(zeros.withUnsafeBytes { EventJournal.decodeRecords($0) }.isEmpty)
     }
 
+    @Test("with indexing always behind, writing alternates between the segments, which keep their size, and a reopen recovers every event not indexed")
+    func segmentsUnderSteadyLoad() async throws {
+        try await withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let path = dir + "/events.journal"
+            let lag: Int64 = 100
+            let total: Int64 = 600
+            do {
+                let journal = try EventJournal(path: path)
+                journal.start(after: 0, indexedThrough: 0)
+                defer { journal.stop() }
+                for i in 1...total {
+                    var e = event("s\(i)", time: t0 + i)
+                    e.record = [UInt8](repeating: UInt8(ascii: "a"), count: 20_000)
+                    try await journal.append([e])
+                    _ = journal.takePending()
+                    // The indexer never catches up: the newest `lag` events are never in the database.
+                    if i > lag { journal.indexed(through: i - lag) }
+                }
+            }
+            // 600 events of 20 kB would not fit in one preallocated segment.
+            for file in [path, path + ".1"] {
+                let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int
+                #expect(size == EventJournal.preallocatedBytes)
+            }
+            let journal = try EventJournal(path: path)
+            let recovered = try journal.recover().map(\.seq).filter { $0 > total - lag }
+            #expect(recovered == Array((total - lag + 1)...total))
+        }
+    }
+
     @Test("events acknowledged but never indexed are in the tables after a reopen, and numbering continues after them")
     func replayAfterReopen() async throws {
         try await withTemporaryDirectory { dir in
@@ -89,7 +120,7 @@ struct EventJournalTests {
             }
             do {
                 let journal = try EventJournal(path: dir + "/events.journal")
-                // The first three were indexed, so the second batch was written over them at the start of the file.
+                // The first three were indexed, so the second batch was written over them at the start of the first segment.
                 #expect(try journal.recover().map(\.event.eventID) == ["e4", "e5", "x1", "x2", "x3"])
             }
             let reopened = try SQLiteStorage(directory: dir)
