@@ -134,9 +134,9 @@ final class LoadClient {
 /// send small requests and read small responses thousands of times a second, on the same two cores as the server
 /// they measure: a thread per client, each blocking in `recv`, spent most of its CPU being switched in and out.
 ///
-/// A signed request stays valid for 15 minutes and signing the same request in the same second gives the same
-/// bytes, so `request` is called again once a second rather than for every request (the server still verifies the
-/// signature of every request). A server that closes after every response (moto) gets a new connection per request.
+/// A signed request stays valid for 15 minutes (signed again within the same second it is the same bytes), so
+/// `request` is called again once a second rather than for every request; the server still verifies the signature of
+/// every request. A server that closes after every response (moto) gets a new connection per request.
 /// A client stops at its first failed exchange (counted as an error).
 func runLoad(
     port: Int, clients: Int, warmup: Duration, duration: Duration, request: @escaping @Sendable () -> ByteBuffer

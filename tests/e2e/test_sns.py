@@ -614,7 +614,7 @@ def test_failed_delivery_is_retried(server, ids):
         assert [h["x-amz-sns-message-id"] for h, _ in sub.messages("Notification")] == [message_id]
         server.flush()  # delivers what is pending now: the retry succeeds
         notes = sub.messages("Notification")
-        assert [h["x-amz-sns-message-id"] for h, _ in notes] == [message_id, message_id]
+        assert [h["x-amz-sns-message-id"] for h, _ in notes] == [message_id] * (failed + 1)
         assert notes[0][1] == notes[1][1]  # the same signed document, the same message id and timestamp
         verify_signature(notes[1][1])
         server.flush()  # nothing is left to send
@@ -815,15 +815,18 @@ def test_topics_subscriptions_and_pending_deliveries_survive_a_restart(own_serve
 
         sub.default_status = 500
         message_id = sns.publish(TopicArn=topic, Message="survives")["MessageId"]
-        server.flush()  # the first attempt fails; the delivery stays in the outbox
-        assert len(sub.messages("Notification")) == 1
+        # Every attempt fails and the delivery stays in the outbox. The delivery service may have made an attempt of its
+        # own before the flush sends it once more, so there are one or two.
+        server.flush()
+        failed = len(sub.messages("Notification"))
+        assert failed in (1, 2)
 
         server.restart()
         sub.default_status = 200
         sns = server.client("sns", ids.a_alice)
         server.flush()
         notes = sub.messages("Notification")
-        assert [h["x-amz-sns-message-id"] for h, _ in notes] == [message_id, message_id]
+        assert [h["x-amz-sns-message-id"] for h, _ in notes] == [message_id] * (failed + 1)
         assert notes[-1][1]["SigningCertURL"] == cert_url  # the same certificate after the restart
         verify_signature(notes[-1][1])
 
