@@ -614,7 +614,7 @@ def test_failed_delivery_is_retried(server, ids):
         assert [h["x-amz-sns-message-id"] for h, _ in sub.messages("Notification")] == [message_id]
         server.flush()  # delivers what is pending now: the retry succeeds
         notes = sub.messages("Notification")
-        assert [h["x-amz-sns-message-id"] for h, _ in notes] == [message_id] * (failed + 1)
+        assert [h["x-amz-sns-message-id"] for h, _ in notes] == [message_id, message_id]
         assert notes[0][1] == notes[1][1]  # the same signed document, the same message id and timestamp
         verify_signature(notes[1][1])
         server.flush()  # nothing is left to send
