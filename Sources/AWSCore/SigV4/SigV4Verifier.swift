@@ -333,7 +333,7 @@ package final class SigV4Verifier: Sendable {
 
     /// The string to sign of stage 2.
     package static func stringToSign(canonicalRequest: String, auth: SigV4Authorization) -> String {
-        "AWS4-HMAC-SHA256\n\(auth.amzDate)\n\(auth.credentialScope)\n\(Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8))))"
+        String(decoding: stringToSignBytes(canonicalRequest: Array(canonicalRequest.utf8), auth: auth), as: UTF8.self)
     }
 
     /// The string to sign of stage 2, as the bytes that are signed.
