@@ -24,11 +24,21 @@ extension SNSCore {
         }
     }
 
+    /// The most bytes one message may hold: its body plus every message attribute's name, data type and value.
+    ///
+    /// The API reference's `MessageAttributeValue` page: "All parts of the message attribute, including name, type,
+    /// and value, are included in the message size restriction, which is currently 256 KB (262,144 bytes)."
+    static let maximumMessageBytes = 262_144
+
     /// Checks the members of a `Publish` call or a `PublishBatch` entry, with SNS's errors.
+    ///
+    /// A message whose body and attributes together exceed ``maximumMessageBytes`` is refused with
+    /// `InvalidParameter` "Invalid parameter: Message too long", the answer SNS gives (as quoted in SDK reports such
+    /// as wellcomecollection/platform#1460).
     static func checkMessage(_ input: JSONValue) throws(AWSError) -> Message {
         let body = input["Message"]?.string ?? ""
         if body.isEmpty { throw SNSErrors.invalidParameter("Empty message") }
-        if body.utf8.count > 262_144 { throw SNSErrors.invalidParameter("Message too long") }
+        if body.utf8.count > maximumMessageBytes { throw SNSErrors.invalidParameter("Message too long") }
         let subject = input["Subject"]?.string
         if let subject {
             if subject.isEmpty || subject.count >= 100 || subject.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
@@ -47,6 +57,9 @@ extension SNSCore {
             structured = object.compactMapValues(\.string)
         }
         let attributes = try checkAttributes(input["MessageAttributes"]?.object ?? [:])
+        if messageBytes(body: body, attributes: attributes) > maximumMessageBytes {
+            throw SNSErrors.invalidParameter("Message too long")
+        }
         return Message(
             body: body, subject: subject, structured: structured, attributes: attributes,
             groupId: input["MessageGroupId"]?.string, deduplicationId: input["MessageDeduplicationId"]?.string)
@@ -81,6 +94,33 @@ extension SNSCore {
         return out
     }
 
+    /// The bytes a message counts toward SNS's size limit: the UTF-8 body plus, for each attribute, the UTF-8 name,
+    /// the UTF-8 data type and the value (a `Binary` value by its decoded bytes, since its wire form is base64).
+    static func messageBytes(body: String, attributes: [String: HTTPMessages.Attribute]) -> Int {
+        var total = body.utf8.count
+        for (name, attribute) in attributes {
+            total += name.utf8.count + attribute.type.utf8.count
+            total += attribute.type.hasPrefix("Binary") ? decodedBase64Count(attribute.value) : attribute.value.utf8.count
+        }
+        return total
+    }
+
+    /// The number of bytes a padded base64 text decodes to (its length when it is not whole base64 quanta).
+    static func decodedBase64Count(_ text: String) -> Int {
+        let utf8 = text.utf8
+        guard utf8.count % 4 == 0 else { return utf8.count }
+        let padding = utf8.reversed().prefix(2).prefix(while: { $0 == UInt8(ascii: "=") }).count
+        return utf8.count / 4 * 3 - padding
+    }
+
+    /// Whether `number` is a phone number SNS publishes to: E.164, a `+` and then up to fifteen digits, the first
+    /// not zero (the `PhoneNumber` member's documentation: "Use E.164 format").
+    static func isE164(_ number: String) -> Bool {
+        let utf8 = Array(number.utf8)
+        guard utf8.count >= 3, utf8.count <= 16, utf8[0] == UInt8(ascii: "+"), utf8[1] != UInt8(ascii: "0") else { return false }
+        return utf8.dropFirst().allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
     /// `Publish`: to a topic (`TopicArn`, or a topic ARN in `TargetArn`); SMS (`PhoneNumber`) is accepted and
     /// not sent.
     func publish(_ call: OperationCall) async throws -> JSONValue {
@@ -89,6 +129,11 @@ extension SNSCore {
         let phone = call.input["PhoneNumber"]?.string
         if topicArn == nil, targetArn == nil, phone == nil {
             throw SNSErrors.invalidParameter("TopicArn or TargetArn Reason: no value for required parameter")
+        }
+        if let phone, !Self.isE164(phone) {
+            // SNS's answer for a number it cannot send to, as quoted in SDK issues (aws/aws-sdk-js#1217 and #1368,
+            // boto/boto3#2195): "Invalid parameter: PhoneNumber Reason: <number> is not valid to publish to".
+            throw SNSErrors.invalidParameter("PhoneNumber Reason: \(phone) is not valid to publish to")
         }
         let message = try Self.checkMessage(call.input)
         if topicArn == nil, targetArn == nil {
@@ -190,6 +235,22 @@ extension SNSCore {
         return deliveries
     }
 
+    /// The bytes an unchecked `PublishBatch` entry counts toward the batch's limit: its message and the name, data
+    /// type and value of each of its message attributes.
+    static func rawMessageBytes(_ entry: JSONValue) -> Int {
+        var total = entry["Message"]?.string?.utf8.count ?? 0
+        for (name, value) in entry["MessageAttributes"]?.object ?? [:] {
+            let type = value["DataType"]?.string ?? ""
+            total += name.utf8.count + type.utf8.count
+            if let binary = value["BinaryValue"]?.string, type.hasPrefix("Binary") {
+                total += decodedBase64Count(binary)
+            } else {
+                total += value["StringValue"]?.string?.utf8.count ?? 0
+            }
+        }
+        return total
+    }
+
     /// `PublishBatch`: up to ten messages; each entry succeeds or fails on its own.
     func publishBatch(_ call: OperationCall) async throws -> JSONValue {
         let topic = try topic(call, action: "SNS:Publish")
@@ -206,8 +267,10 @@ extension SNSCore {
         for id in ids where id.isEmpty || id.count > 80 || !id.allSatisfy({ idCharacters.contains($0) }) {
             throw AWSError("InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by the specification.")
         }
-        let total = entries.reduce(0) { $0 + ($1["Message"]?.string?.utf8.count ?? 0) }
-        if total > 262_144 {
+        // "The maximum total payload size (the sum of the individual lengths of all of the batched messages)" is
+        // 256 KiB (PublishBatch's API reference); a message's length includes its attributes (see `messageBytes`).
+        let total = entries.reduce(0) { $0 + Self.rawMessageBytes($1) }
+        if total > Self.maximumMessageBytes {
             throw AWSError("BatchRequestTooLong", "The length of all the messages put together is more than the limit.")
         }
         var successful: [JSONValue] = []
