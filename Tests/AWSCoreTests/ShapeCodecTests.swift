@@ -133,6 +133,29 @@ struct ShapeCodecJSONInputTests {
         #expect(value == .object(["Name": "n", "Config": .object(["Mode": "m"])]))
     }
 
+    @Test("numbers at the edges of their member's range are accepted")
+    func rangeEdges() throws {
+        #expect(try decodeJSON(#"{"When":9.0e15}"#)["When"] == .number(9.0e15))
+        #expect(try decodeJSON(#"{"When":-9.0e15}"#)["When"] == .number(-9.0e15))
+        #expect(try decodeJSON(#"{"Count":2147483647}"#)["Count"] == .number(2_147_483_647))
+        #expect(try decodeJSON(#"{"Count":-2147483648}"#)["Count"] == .number(-2_147_483_648))
+        #expect(try decodeJSON(#"{"Size":5000000000}"#)["Size"] == .number(5_000_000_000))
+    }
+
+    @Test("a document with more values than the bound is refused before it is decoded; strings do not count")
+    func valueBound() throws {
+        let many = "{\"Names\":[" + Array(repeating: "\"a\"", count: ShapeCodec.maxJSONValues).joined(separator: ",") + "]}"
+        #expect {
+            try decodeJSON(many)
+        } throws: { error in
+            (error as? AWSError)?.code == "SerializationException"
+        }
+        let punctuationInStrings = String(repeating: ",:[{", count: ShapeCodec.maxJSONValues)
+        #expect(try decodeJSON("{\"Name\":\"\(punctuationInStrings)\"}")["Name"] == .string(punctuationInStrings))
+        let escapedQuote = #"{"Name":"a\",[[[[","Names":["b"]}"#
+        #expect(try decodeJSON(escapedQuote)["Names"] == .array(["b"]))
+    }
+
     @Test("timestamps accept epoch seconds, numeric strings and ISO 8601")
     func timestamps() throws {
         #expect(try decodeJSON(#"{"When":1611276388.5}"#)["When"] == .number(1_611_276_388.5))
@@ -154,6 +177,9 @@ struct ShapeCodecJSONInputTests {
             #"{"Tags":{}}"#, #"{"Tags":[{"Key":1}]}"#, #"{"Tags":["k"]}"#,
             #"{"Attributes":[]}"#, #"{"Attributes":{"x":"1"}}"#,
             #"{"Config":[]}"#, #"{"Config":"m"}"#, #"{"Config":{"Inner":{"Level":"2"}}}"#,
+            // Out of the range of the member's type: a Java `Date`, `int` or `long` cannot hold them.
+            #"{"When":1e19}"#, #"{"When":-1e19}"#, #"{"When":1e400}"#, #"{"When":"1e19"}"#, #"{"When":9.1e15}"#,
+            #"{"Count":2147483648}"#, #"{"Count":-2147483649}"#, #"{"Count":1e19}"#, #"{"Size":1e19}"#, #"{"Size":1e400}"#,
         ])
     func serializationErrors(body: String) {
         #expect {
@@ -231,6 +257,7 @@ struct ShapeCodecQueryInputTests {
         arguments: [
             ["Count": "three"], ["Count": "1.5"], ["Size": ""], ["Enabled": "yes"], ["Ratio": "half"], ["When": "yesterday"],
             ["Config.Inner.Level": "x"], ["Attributes.entry.1.key": "x", "Attributes.entry.1.value": "one"],
+            ["When": "1e19"], ["When": "inf"], ["When": "nan"], ["Count": "2147483648"], ["Count": "99999999999999999999"],
         ])
     func badScalars(params: [String: String]) {
         #expect(throws: AWSError.self) { try decode(params) }

@@ -22,6 +22,9 @@ package struct ShapeCodec: Sendable {
         var value = JSONValue.object([:])
         let isEmptyObject = body.count == 2 && body[0] == UInt8(ascii: "{") && body[1] == UInt8(ascii: "}")
         if !isEmptyObject, !body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) {
+            guard Self.jsonValueCount(body, atMost: Self.maxJSONValues) <= Self.maxJSONValues else {
+                throw AWSError("SerializationException", "Request document has more than \(Self.maxJSONValues) values")
+            }
             do {
                 value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
             } catch {
@@ -33,6 +36,40 @@ package struct ShapeCodec: Sendable {
         }
         guard let shapeName else { return .object([:]) }
         return try check(value, shapeName: shapeName, path: "")
+    }
+
+    /// The most values (objects, arrays, members and elements) a JSON request body may hold. The largest real
+    /// requests of the hosted services hold a few thousand (500 event-selector conditions, 100 evaluations); the
+    /// bound keeps the memory and time of decoding one request small whatever its body.
+    package static let maxJSONValues = 50_000
+
+    /// Counts the values of a JSON document by its structure (commas, colons and openings outside strings), stopping
+    /// early once the count passes `limit`. Malformed documents are counted as far as they go; the decoder rejects
+    /// them afterwards.
+    static func jsonValueCount(_ body: [UInt8], atMost limit: Int) -> Int {
+        var count = 1
+        var inString = false
+        var escaped = false
+        for byte in body {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "{"):
+                count += 1
+                if count > limit { return count }
+            default: break
+            }
+        }
+        return count
     }
 
     private func check(_ value: JSONValue, shapeName: String, path: String) throws(AWSError) -> JSONValue {
@@ -65,14 +102,27 @@ package struct ShapeCodec: Sendable {
         case "boolean":
             guard case .bool = value else { throw mismatch("", value, expected: "Boolean") }
             return value
-        case "integer", "long", "double", "float":
+        case "integer", "long":
+            guard case .number(let n) = value else { throw mismatch("", value, expected: "Number") }
+            // A number out of the member's range fails deserialisation (as a Java `int` or `long` would).
+            let limit: Double = shape.type == "integer" ? 2_147_483_648 : 9_223_372_036_854_775_808
+            guard n.isFinite, n >= -limit, n < limit else {
+                throw AWSError("SerializationException", "Numeric value out of range of \(shape.type == "integer" ? "int" : "long")")
+            }
+            return value
+        case "double", "float":
             guard case .number = value else { throw mismatch("", value, expected: "Number") }
             return value
         case "timestamp":
             switch value {
-            case .number: return value
+            case .number(let n):
+                // An instant a Java `Date` cannot hold fails deserialisation on AWS's side as well.
+                guard Timestamp.representable(n) != nil else {
+                    throw AWSError("SerializationException", "Unable to parse date value")
+                }
+                return value
             case .string(let s):
-                if let n = Double(s) { return .number(n) }
+                if let n = Double(s).flatMap(Timestamp.representable) { return .number(n) }
                 if let t = Timestamp.parseISO8601(s) { return .number(t) }
                 throw AWSError("SerializationException", "Unable to parse date '\(s)'")
             default: throw mismatch("", value, expected: "Timestamp")
@@ -191,7 +241,9 @@ package struct ShapeCodec: Sendable {
     private func scalar(_ raw: String, shape: ServiceModel.Shape, name: String) throws(AWSError) -> JSONValue {
         switch shape.type {
         case "integer", "long":
-            guard let n = Int(raw) else { throw AWSError("MalformedInput", "Invalid value for parameter \(name): \(raw)") }
+            guard let n = Int(raw), shape.type == "long" || Int32(exactly: n) != nil else {
+                throw AWSError("MalformedInput", "Invalid value for parameter \(name): \(raw)")
+            }
             return .number(Double(n))
         case "double", "float":
             guard let n = Double(raw) else { throw AWSError("MalformedInput", "Invalid value for parameter \(name): \(raw)") }
@@ -203,7 +255,7 @@ package struct ShapeCodec: Sendable {
             default: throw AWSError("MalformedInput", "Invalid value for parameter \(name): \(raw)")
             }
         case "timestamp":
-            if let n = Double(raw) { return .number(n) }
+            if let n = Double(raw).flatMap(Timestamp.representable) { return .number(n) }
             if let t = Timestamp.parseISO8601(raw) { return .number(t) }
             throw AWSError("MalformedInput", "Invalid value for parameter \(name): \(raw)")
         default:

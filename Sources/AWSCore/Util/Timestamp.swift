@@ -2,6 +2,17 @@
 ///
 /// All functions take and return whole or fractional seconds since 1970-01-01T00:00:00Z.
 package enum Timestamp {
+    /// The largest instant, in epoch seconds either side of 1970, that an AWS timestamp may carry: about what a
+    /// Java `Date` holds (milliseconds in a signed 64-bit integer, ±9.2e15 s), rounded down. Larger values are
+    /// refused when a request is decoded, so that every later conversion to whole seconds or milliseconds stays in
+    /// range.
+    package static let maxMagnitude: Double = 9.0e15
+
+    /// `epochSeconds` when it is a finite instant within ``maxMagnitude``; `nil` otherwise.
+    package static func representable(_ epochSeconds: Double) -> Double? {
+        epochSeconds.isFinite && abs(epochSeconds) <= maxMagnitude ? epochSeconds : nil
+    }
+
     /// The civil date and time of an instant.
     package struct Civil: Sendable, Equatable {
         package var year, month, day, hour, minute, second: Int
