@@ -111,9 +111,11 @@ package struct CloudTrailEvent: Sendable {
         self.userAgent = userAgent
         self.errorCode = errorCode
         self.errorMessage = errorMessage
-        self.requestParameters = requestParameters
-        self.responseElements = responseElements
-        self.additionalEventData = additionalEventData
+        // Bounded as CloudTrail bounds them, so that no event holds more than ``maxEventBytes`` whatever the call
+        // carried (see ``render()`` for the whole-event limit).
+        self.requestParameters = Self.bounded(requestParameters)
+        self.responseElements = Self.bounded(responseElements)
+        self.additionalEventData = Self.bounded(additionalEventData)
         self.requestID = requestID
         self.eventID = eventID
         self.readOnly = readOnly
@@ -123,7 +125,7 @@ package struct CloudTrailEvent: Sendable {
         self.recipientAccountId = recipientAccountId
         self.sharedEventID = sharedEventID
         self.invokedBy = invokedBy
-        self.lookupResources = lookupResources
+        self.lookupResources = lookupResources.map { LookupResource(type: Self.capped($0.type), name: Self.capped($0.name)) }
     }
 
     /// The name Event history shows and looks up as `Username`.
@@ -132,8 +134,25 @@ package struct CloudTrailEvent: Sendable {
     /// The access key id Event history shows (none for another account's copy).
     package var accessKeyId: String { identityAsOtherAccount ? "" : caller.accessKeyId }
 
+    /// The most bytes CloudTrail writes of `requestParameters`, `responseElements` or `additionalEventData`.
+    package static let maxObjectBytes = 100 * 1024
+    /// The most bytes one whole event may take (CloudTrail's limit since eventVersion 1.05).
+    package static let maxEventBytes = 256 * 1024
+    /// What CloudTrail writes in place of an object too large to record.
+    ///
+    /// AWS's record-contents page (the version 1.10 snapshot) says a field over its size limit is truncated and an
+    /// `omitted` key with value `true` is present; no available capture shows the exact shape, so Cairn writes the
+    /// marker alone in place of the object (see the spec's CloudTrail notes, §3.1).
+    package static let omittedMarker: [UInt8] = Array(#"{"omitted":true}"#.utf8)
+
+    /// `object`, or ``omittedMarker`` when it is larger than ``maxObjectBytes``.
+    static func bounded(_ object: [UInt8]?) -> [UInt8]? {
+        guard let object, object.count > maxObjectBytes else { return object }
+        return omittedMarker
+    }
+
     /// Writes `value`, cut to at most 1024 UTF-8 bytes at a character boundary (CloudTrail's field limit).
-    private static func capped(_ value: String) -> String {
+    package static func capped(_ value: String) -> String {
         if value.utf8.count <= 1024 { return value }
         var out = ""
         var used = 0
@@ -146,8 +165,30 @@ package struct CloudTrailEvent: Sendable {
         return out
     }
 
-    /// The record as compact JSON, in CloudTrail's field order.
+    /// The record as compact JSON, in CloudTrail's field order, at most ``maxEventBytes`` long.
+    ///
+    /// Each of the three objects is already at most ``maxObjectBytes``; when together they would still take the
+    /// event past the limit, the largest are written as ``omittedMarker`` until it fits. (Every other field is
+    /// bounded: strings from the request are cut at 1024 bytes, and `resources` names at most an object and its
+    /// bucket.)
     package func render() -> [UInt8] {
+        let bytes = renderUnbounded()
+        guard bytes.count > Self.maxEventBytes else { return bytes }
+        var smaller = self
+        var excess = bytes.count - Self.maxEventBytes
+        let sizes: [(WritableKeyPath<CloudTrailEvent, [UInt8]?>, Int)] = [
+            (\.requestParameters, requestParameters?.count ?? 0), (\.responseElements, responseElements?.count ?? 0),
+            (\.additionalEventData, additionalEventData?.count ?? 0),
+        ]
+        for (field, size) in sizes.sorted(by: { $0.1 > $1.1 }) where excess > 0 && size > Self.omittedMarker.count {
+            smaller[keyPath: field] = Self.omittedMarker
+            excess -= size - Self.omittedMarker.count
+        }
+        return smaller.renderUnbounded()
+    }
+
+    /// The record as compact JSON, in CloudTrail's field order, whatever its size.
+    private func renderUnbounded() -> [UInt8] {
         var w = JSONWriter(capacity: 1024)
         w.beginObject()
         w.field("eventVersion", Self.eventVersion)

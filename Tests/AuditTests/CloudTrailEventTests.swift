@@ -261,4 +261,51 @@ struct CloudTrailEventTests {
             Fixture.event(Caller(kind: .assumedRole, accountId: "111122223333", accessKeyId: "K", name: "R", sessionName: "sess")).username
                 == "sess")
     }
+
+    @Test("an object over 100 KB is written as the omitted marker; one at the limit is written whole")
+    func oversizedObjects() throws {
+        let limit = CloudTrailEvent.maxObjectBytes
+        let atLimit = "{\"name\":\"" + String(repeating: "a", count: limit - 11) + "\"}"
+        let over = "{\"name\":\"" + String(repeating: "a", count: limit - 10) + "\"}"
+        #expect(atLimit.utf8.count == limit)
+        let whole = try object(Fixture.event(Fixture.user, requestParameters: atLimit).render())
+        #expect((whole["requestParameters"] as? [String: Any])?["name"] as? String == String(repeating: "a", count: limit - 11))
+        for field in ["requestParameters", "responseElements", "additionalEventData"] {
+            let event = Fixture.event(
+                Fixture.user, requestParameters: field == "requestParameters" ? over : nil,
+                responseElements: field == "responseElements" ? over : nil, additionalEventData: field == "additionalEventData" ? over : nil)
+            let record = try object(event.render())
+            #expect(record[field] as? [String: Bool] == ["omitted": true], "\(field)")
+        }
+    }
+
+    @Test("a whole event stays within 256 KB: the largest objects are omitted until it fits")
+    func wholeEventBound() throws {
+        let big = "{\"name\":\"" + String(repeating: "b", count: 95 * 1024) + "\"}"
+        let small = "{\"name\":\"" + String(repeating: "s", count: 70 * 1024) + "\"}"
+        let event = Fixture.event(
+            Fixture.user, errorMessage: String(repeating: "m", count: 5000), requestParameters: big, responseElements: big,
+            userAgent: String(repeating: "u", count: 5000), additionalEventData: small)
+        let bytes = event.render()
+        #expect(bytes.count <= CloudTrailEvent.maxEventBytes)
+        let record = try object(bytes)
+        let omitted = ["requestParameters", "responseElements", "additionalEventData"].filter {
+            record[$0] as? [String: Bool] == ["omitted": true]
+        }
+        #expect(omitted == ["requestParameters"] || omitted == ["responseElements"])
+        #expect((record["additionalEventData"] as? [String: Any])?["name"] as? String == String(repeating: "s", count: 70 * 1024))
+        #expect((record["userAgent"] as? String)?.utf8.count == 1024)
+        #expect((record["errorMessage"] as? String)?.utf8.count == 1024)
+    }
+
+    @Test("Event history's resource names are cut at 1024 bytes")
+    func lookupResourceNames() {
+        let event = CloudTrailEvent(
+            caller: Fixture.user, eventTime: Fixture.eventTime, eventSource: "cloudtrail.amazonaws.com", eventName: "CreateTrail",
+            awsRegion: "us-east-1", sourceIPAddress: "127.0.0.1", userAgent: nil, requestParameters: nil, responseElements: nil,
+            requestID: "r", eventID: "e", readOnly: false, category: .management, recipientAccountId: "111122223333",
+            lookupResources: [LookupResource(type: "AWS::CloudTrail::Trail", name: String(repeating: "é", count: 4000))])
+        #expect(event.lookupResources[0].name.utf8.count == 1024)
+        #expect(event.lookupResources[0].name == String(repeating: "é", count: 512))
+    }
 }
