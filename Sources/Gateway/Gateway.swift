@@ -19,7 +19,14 @@ package struct Gateway: HTTPResponder {
     /// Largest request body accepted by the JSON and Query services (AWS's documented limits are lower).
     package static let maxBodySize = 4 * 1024 * 1024
 
+    /// The most parameters a Query request may carry. The largest real calls carry a few hundred (a batch of ten
+    /// messages with their attributes, a stack's parameters and tags); the bound keeps the memory of decoding one
+    /// request small.
+    package static let maxQueryParameters = 10_000
+
     private let jsonServices: [String: any AWSService]
+    /// The signing names of the JSON 1.1 services, for routing requests that carry no `X-Amz-Target`.
+    private let jsonSigningNames: Set<String>
     private let queryServices: [String: any AWSService]
     let s3: (any S3Handler)?
     let vault: CredentialVault
@@ -51,6 +58,7 @@ package struct Gateway: HTTPResponder {
             }
         }
         self.jsonServices = json
+        self.jsonSigningNames = Set(json.values.map(\.model.service))
         self.queryServices = query
         self.s3 = s3
         self.vault = vault
@@ -62,7 +70,7 @@ package struct Gateway: HTTPResponder {
 
     package func respond(to request: Request, context: Context) async throws -> Response {
         if request.uri.path.hasPrefix("/_cairn/") { return try await cairnEndpoint(request) }
-        let wire = WireProtocol.detect(request)
+        let wire = WireProtocol.detect(request, jsonServices: jsonSigningNames)
         if wire == .s3 { return await respondS3(to: request, context: context) }
         let requestID = runtime.uuid()
         do {
@@ -129,17 +137,27 @@ package struct Gateway: HTTPResponder {
             if let q = request.uri.query, let pairs = FormEncoding.parse(Substring(q)) {
                 for (k, v) in pairs where !k.hasPrefix("X-Amz-") { params[k] = v }
             }
-            guard let pairs = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
-                throw AWSError("MalformedQueryString", "The query string is malformed.", status: 400)
+            // The body carries parameters when it is a form (or says nothing of its type); another type's body
+            // is not read, so its call names no action.
+            let contentType = request.headers[.contentType] ?? "application/x-www-form-urlencoded"
+            if contentType.hasPrefix("application/x-www-form-urlencoded") {
+                guard let pairs = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
+                    throw AWSError("MalformedQueryString", "The query string is malformed.", status: 400)
+                }
+                guard pairs.count <= Self.maxQueryParameters else {
+                    throw AWSError(
+                        "MalformedQueryString", "The request has more than \(Self.maxQueryParameters) parameters.", status: 400)
+                }
+                for (k, v) in pairs { params[k] = v }
             }
-            for (k, v) in pairs { params[k] = v }
             operationName = params["Action"] ?? ""
             guard let model = s.model.operations[operationName], s.operations[operationName] != nil,
                 params["Version"] == s.model.apiVersion
             else {
-                throw AWSError(
+                let error = AWSError(
                     "InvalidAction", "Could not find operation \(operationName) for version \(params["Version"] ?? "NO_VERSION_SPECIFIED")",
                     status: 400)
+                return render(error, wire: wire, requestID: requestID, service: s)
             }
             decoded = Result { () throws(AWSError) in try ShapeCodec(model: s.model).decodeQuery(params, shape: model.input) }
         case .s3:

@@ -13,12 +13,33 @@ package enum WireProtocol: Sendable {
     case s3
 
     /// Detects the protocol from what real clients send.
-    package static func detect(_ request: Request) -> WireProtocol {
+    ///
+    /// On AWS each service has its own host; on Cairn's one port the request itself must tell: `X-Amz-Target`
+    /// means JSON 1.1, a form body or an `Action=` query means Query. A request with neither (a Query call sent
+    /// without its form `Content-Type`, say) goes to the service its signature is scoped to, so that it is answered
+    /// in that service's error shape rather than S3's; everything else is S3.
+    ///
+    /// - Parameter jsonServices: the signing names of the JSON 1.1 services.
+    package static func detect(_ request: Request, jsonServices: Set<String>) -> WireProtocol {
         if request.headers[HeaderNames.amzTarget] != nil { return .json }
         let contentType = request.headers[.contentType] ?? ""
         if request.method == .post, contentType.hasPrefix("application/x-www-form-urlencoded") { return .query }
         if let query = request.uri.query, query.hasPrefix("Action=") || query.contains("&Action=") { return .query }
+        if let scoped = scopeService(request.headers[.authorization]), scoped != "s3" {
+            return jsonServices.contains(String(scoped)) ? .json : .query
+        }
         return .s3
+    }
+
+    /// The service of a SigV4 `Authorization` header's credential scope
+    /// (`AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/sts/aws4_request, ...` → `sts`); `nil` when the header
+    /// is absent or not of that form.
+    static func scopeService(_ authorization: String?) -> Substring? {
+        guard let authorization, let start = authorization.firstRange(of: "Credential=") else { return nil }
+        let credential = authorization[start.upperBound...].prefix { $0 != "," && $0 != " " }
+        let parts = credential.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 5, !parts[3].isEmpty else { return nil }
+        return parts[3]
     }
 }
 
