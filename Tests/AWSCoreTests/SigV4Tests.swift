@@ -239,7 +239,7 @@ struct SigV4ParseAndTimeTests {
             parts.remove(at: i)
             #expect(throws: SigV4Failure.self) { try SigV4Verifier.parseAuthorization(request([], query: parts.joined(separator: "&"))) }
         }
-        for expires in ["0", "604801", "abc", "-5"] {
+        for expires in ["0", "604801", "abc", "-5", "%2B3600", "3600.0", "%203600", ""] {
             #expect(throws: SigV4Failure.self) {
                 try SigV4Verifier.parseAuthorization(request([], query: (base + ["X-Amz-Expires=\(expires)"]).joined(separator: "&")))
             }

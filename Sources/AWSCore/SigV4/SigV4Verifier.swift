@@ -167,7 +167,10 @@ package final class SigV4Verifier: Sendable {
             throw .incompleteSignature("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
         }
         let expiresText = value("X-Amz-Expires") ?? "604800"
-        guard let expires = Int(expiresText), expires >= 1, expires <= 604_800 else {
+        // Digits only: `Int` would also take a sign (`+3600`), which AWS refuses.
+        guard !expiresText.isEmpty, expiresText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let expires = Int(expiresText),
+            expires >= 1, expires <= 604_800
+        else {
             throw .incompleteSignature("X-Amz-Expires must be between 1 and 604800 seconds")
         }
         return try build(
