@@ -42,8 +42,10 @@ package struct STSService: AWSService {
                     }
                 )
             ) { call in try await Self.assumeRole(call, vault: vault) },
+            // `readOnly` is false in real records of GetSessionToken (TrailDiscover's
+            // `SecurityTokenService-GetSessionToken` capture, 2024), unlike AssumeRole's.
             "GetSessionToken": Operation(
-                audit: AuditSpec(readOnly: true, recordsResponse: true, omitResponse: ["Credentials.SessionToken"])
+                audit: AuditSpec(readOnly: false, recordsResponse: true, omitResponse: ["Credentials.SessionToken"])
             ) { call in try await Self.getSessionToken(call, vault: vault) },
         ]
     }
