@@ -16,6 +16,9 @@ public struct AppConfiguration: Sendable {
     public var signingKeyRotation: Int
     /// Seconds between AWS Config's configuration history files (default 21600, AWS's six hours).
     public var configHistoryInterval: Int
+    /// Seconds a connection may go without a complete request head, body part or response before it is closed
+    /// (default 60): idle keep-alive connections, and clients that send their headers too slowly.
+    public var idleTimeout: Int
     /// Whether CreateTrail and friends evaluate bucket and topic policies (`strict`) or only existence (`off`).
     public var resourcePolicyChecks: ResourcePolicyChecks
 
@@ -30,8 +33,9 @@ public struct AppConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 4566, dataDirectory: String = "./cairn-data",
         identitiesFile: String? = nil, deliveryInterval: Int = 60, digestInterval: Int = 3600,
         signingKeyRotation: Int = 2_592_000, resourcePolicyChecks: ResourcePolicyChecks = .strict,
-        configHistoryInterval: Int = 21600
+        configHistoryInterval: Int = 21600, idleTimeout: Int = 60
     ) {
+        self.idleTimeout = idleTimeout
         self.configHistoryInterval = configHistoryInterval
         self.signingKeyRotation = signingKeyRotation
         self.host = host

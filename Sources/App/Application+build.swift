@@ -80,7 +80,7 @@ package func buildApplication(
     var app = Application(
         responder: gateway,
         server: .eventLoopHTTP1(
-            configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(120))),
+            configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .seconds(Int64(config.idleTimeout)))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
         onServerRunning: { channel in
             let address = channel.localAddress

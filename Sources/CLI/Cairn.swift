@@ -47,6 +47,9 @@ extension Cairn {
         @Option(help: "'strict' evaluates bucket and topic policies as AWS does; 'off' only requires them to exist. [env: CAIRN_RESOURCE_POLICY_CHECKS] (default: strict)")
         var resourcePolicyChecks: String?
 
+        @Option(help: "Seconds a connection may go without a complete request head, body part or response before it is closed (idle keep-alive connections, headers sent too slowly). [env: CAIRN_IDLE_TIMEOUT] (default: 60)")
+        var idleTimeout: Int?
+
         func run() async throws {
             let env = ProcessEnvironment()
             let config = try resolve(env)
@@ -86,7 +89,8 @@ extension Cairn {
                 digestInterval: try int(digestInterval, "CAIRN_DIGEST_INTERVAL", 3600, range: 1...86400),
                 signingKeyRotation: try int(signingKeyRotation, "CAIRN_SIGNING_KEY_ROTATION", 2_592_000, range: 1...315_360_000),
                 resourcePolicyChecks: checks,
-                configHistoryInterval: try int(configHistoryInterval, "CAIRN_CONFIG_HISTORY_INTERVAL", 21600, range: 1...604_800)
+                configHistoryInterval: try int(configHistoryInterval, "CAIRN_CONFIG_HISTORY_INTERVAL", 21600, range: 1...604_800),
+                idleTimeout: try int(idleTimeout, "CAIRN_IDLE_TIMEOUT", 60, range: 1...3600)
             )
         }
     }
