@@ -32,35 +32,54 @@ enum S3XML {
     static let malformed = AWSError(
         "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
 
-    /// Parses a document; throws ``malformed`` when it is not well-formed XML.
-    static func parse(_ bytes: [UInt8]) throws(AWSError) -> XMLNode {
-        let delegate = TreeBuilder()
+    /// The deepest element nesting a request body may have (the root element counts as 1).
+    ///
+    /// No S3 input document nests more than 7 elements (botocore's model: `ReplicationConfiguration`,
+    /// `LifecycleConfiguration` and `RestoreRequest` are the deepest); S3 answers a body that does not match its
+    /// schema with `MalformedXML`. The limit leaves ample margin for real documents while keeping every recursion
+    /// over a parsed tree (``writeValue(_:to:)``, the tree's own deinitialisation) a few dozen frames deep, whatever
+    /// the body holds.
+    static let maxDepth = 32
+
+    /// Parses a document; throws ``malformed`` when it is not well-formed XML or nests elements deeper than
+    /// ``maxDepth`` (the parser is stopped at the first element too deep, so no deeper tree is ever built).
+    static func parse(_ bytes: [UInt8], maxDepth: Int = maxDepth) throws(AWSError) -> XMLNode {
+        let delegate = TreeBuilder(maxDepth: maxDepth)
         let parser = XMLParser(data: Data(bytes))
         parser.delegate = delegate
-        guard parser.parse(), let root = delegate.root else { throw malformed }
+        let parsed = parser.parse()
+        guard parsed, !delegate.tooDeep, let root = delegate.root else { throw malformed }
         return root
     }
 
     /// Writes an element's value as CloudTrail renders S3 bodies (the root goes under its element name):
-    /// `{children..., "xmlns": "..."}`; leaves become strings; repeated children become arrays.
+    /// `{children..., "xmlns": "..."}`; leaves become strings; repeated children become arrays, at the position of
+    /// the first of them.
+    ///
+    /// Recursive, but over a tree ``parse(_:maxDepth:)`` built, whose depth is at most ``maxDepth``; children are
+    /// grouped by name in one pass, so a wide element costs linear time.
     static func writeValue(_ node: XMLNode, to w: inout JSONWriter) {
         if node.children.isEmpty && node.xmlns == nil {
             w.string(node.text)
             return
         }
+        var order: [String] = []
+        var groups: [String: [Int]] = [:]
+        for (index, child) in node.children.enumerated() {
+            if groups[child.name] == nil { order.append(child.name) }
+            groups[child.name, default: []].append(index)
+        }
         w.beginObject()
-        var seen: Set<String> = []
-        for child in node.children where !seen.contains(child.name) {
-            seen.insert(child.name)
-            let same = node.all(child.name)
-            w.key(child.name)
+        for name in order {
+            let same = groups[name] ?? []
+            w.key(name)
             if same.count == 1 {
-                writeValue(child, to: &w)
+                writeValue(node.children[same[0]], to: &w)
             } else {
                 w.beginArray()
-                for s in same {
+                for index in same {
                     w.arrayElement()
-                    writeValue(s, to: &w)
+                    writeValue(node.children[index], to: &w)
                 }
                 w.endArray()
             }
@@ -68,28 +87,66 @@ enum S3XML {
         if let xmlns = node.xmlns { w.field("xmlns", xmlns) }
         w.endObject()
     }
+
+    /// Writes the C0 control characters XML 1.0 cannot carry (all but tab, line feed and carriage return) as the
+    /// character references S3 writes for them (`&#x0;`, `&#x1b;`): object keys may hold any Unicode character, and
+    /// S3 lists such keys this way when the client does not ask for `encoding-type=url` (strict XML parsers then
+    /// reject the document, which is why SDKs ask for `url`). Everything else of the document is left as it is.
+    static func referencingControlCharacters(_ document: String) -> String {
+        guard document.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) else {
+            return document
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(document.utf8.count + 16)
+        for byte in document.utf8 {
+            if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
+                out += Array("&#x\(String(byte, radix: 16));".utf8)
+            } else {
+                out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
-/// Builds an ``XMLNode`` tree from parser callbacks.
+/// Builds an ``XMLNode`` tree from parser callbacks, stopping the parser at the first element nested deeper than
+/// its limit.
 private final class TreeBuilder: NSObject, XMLParserDelegate {
+    /// The open elements, outermost first.
     var stack: [XMLNode] = []
+    /// The document element, once closed.
     var root: XMLNode?
+    /// The deepest nesting accepted.
+    let maxDepth: Int
+    /// Whether the document nested deeper than ``maxDepth`` (the parse was aborted).
+    var tooDeep = false
+
+    init(maxDepth: Int) {
+        self.maxDepth = maxDepth
+    }
 
     func parser(
         _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
         attributes attributeDict: [String: String] = [:]
     ) {
+        guard !tooDeep else { return }
+        guard stack.count < maxDepth else {
+            tooDeep = true
+            stack.removeAll()
+            parser.abortParsing()
+            return
+        }
         let local = elementName.split(separator: ":").last.map(String.init) ?? elementName
         stack.append(XMLNode(name: local, xmlns: attributeDict["xmlns"]))
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
-        guard !stack.isEmpty else { return }
+        guard !tooDeep, !stack.isEmpty else { return }
         stack[stack.count - 1].text += string
     }
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
-        guard var node = stack.popLast() else { return }
+        guard !tooDeep, var node = stack.popLast() else { return }
         // Leaf text is kept verbatim (object keys may begin or end with spaces); text between elements is not.
         if !node.children.isEmpty { node.text = "" }
         if stack.isEmpty {
