@@ -15,7 +15,8 @@ package import Storage
 /// records the call (S3's own `requestParameters` conventions, `resources`, data or management category).
 package final class S3Service: S3Handler {
     let buckets: BucketRegistry
-    let index: any ObjectIndex
+    /// The object index, with keys escaped so that any key (U+0000 included) is stored whole.
+    let index: ObjectKeyIndex
     let files: ObjectFiles
     let uploads: UploadStore
     let logger: Logger
@@ -28,7 +29,7 @@ package final class S3Service: S3Handler {
         changes: ResourceChangeFeed = ResourceChangeFeed()
     ) async throws {
         self.buckets = try await BucketRegistry(store: state, changes: changes)
-        self.index = index
+        self.index = ObjectKeyIndex(base: index)
         self.files = try ObjectFiles(dataDirectory: dataDirectory, newID: runtime.uuid)
         self.uploads = UploadStore(store: state)
         self.runtime = runtime
@@ -157,12 +158,14 @@ package final class S3Service: S3Handler {
         return node
     }
 
-    /// A 200 response with an XML document (`<?xml ...?>` declaration, S3's namespace on the root).
+    /// A 200 response with an XML document (`<?xml ...?>` declaration, S3's namespace on the root). Control
+    /// characters that object keys may hold are written as S3 writes them (``S3XML/referencingControlCharacters(_:)``).
     static func xml(_ status: HTTPResponse.Status = .ok, _ build: (inout XMLWriter) -> Void) -> Response {
         var x = XMLWriter(declaration: true)
         build(&x)
+        let text = S3XML.referencingControlCharacters(x.text)
         return Response(
-            status: status, headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: x.text)))
+            status: status, headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// An empty response with the given status.
