@@ -37,6 +37,9 @@ package final class S3Service: S3Handler {
     }
 
     package func handle(_ request: S3Request) async -> S3Outcome {
+        if let unserved = S3UnservedOperation.match(request) {
+            return await handle(unserved, request)
+        }
         let operation: S3Operation
         do {
             operation = try S3Operation.route(request)
@@ -63,6 +66,26 @@ package final class S3Service: S3Handler {
             resources: call.resources(owner: request.bucket.flatMap { buckets.bucket($0)?.owner } ?? call.bucketOwner),
             lookupResources: request.bucket.map { [LookupResource(type: "AWS::S3::Bucket", name: $0)] } ?? [],
             bytesIn: call.bytesIn, bytesOut: call.bytesOut, response: response)
+    }
+
+    /// Answers an operation Cairn does not serve with `NotImplemented` and describes the call as CloudTrail records
+    /// it: S3's `requestParameters` (the subresource as an empty-string member, the XML body under its element name
+    /// when the request has one that parses), the object and bucket as resources, and the error.
+    private func handle(_ operation: S3UnservedOperation, _ request: S3Request) async -> S3Outcome {
+        var call = S3Call(request: request, namesObject: request.key != nil)
+        if request.method == .put || request.method == .post {
+            // A body that cannot be read or parsed is left out of the record; the answer is NotImplemented anyway.
+            if let bytes = try? await smallBody(&call), !bytes.isEmpty, let node = try? S3XML.parse(bytes) {
+                var w = JSONWriter(capacity: 256)
+                S3XML.writeValue(node, to: &w)
+                call.bodyParameters = (node.name, w.bytes)
+            }
+        }
+        return S3Outcome(
+            eventName: operation.eventName, category: operation.category, readOnly: operation.readOnly,
+            requestParameters: call.requestParameters(), resources: call.resources(owner: request.bucket.flatMap { buckets.bucket($0)?.owner }),
+            lookupResources: request.bucket.map { [LookupResource(type: "AWS::S3::Bucket", name: $0)] } ?? [],
+            bytesIn: call.bytesIn, response: .failure(S3Operation.notImplemented(operation.subresource)))
     }
 
     private func run(_ operation: S3Operation, _ call: inout S3Call) async throws -> Response {
@@ -179,7 +202,8 @@ package final class S3Service: S3Handler {
 /// One S3 call in progress: the request and what its CloudTrail event will say.
 struct S3Call {
     let request: S3Request
-    let operation: S3Operation
+    /// Whether the operation names an object (its event lists the object among its resources).
+    let namesObject: Bool
     /// The request body as CloudTrail renders it in `requestParameters`: the member name and its JSON value.
     var bodyParameters: (name: String, json: [UInt8])?
     /// Extra `requestParameters` fields from headers (`x-amz-acl`, `x-amz-copy-source`, ...), in order.
@@ -192,9 +216,15 @@ struct S3Call {
     /// The bucket owner, once known.
     var bucketOwner: String?
 
+    /// A call of an operation Cairn serves.
     init(request: S3Request, operation: S3Operation) {
+        self.init(request: request, namesObject: operation.isObjectLevel)
+    }
+
+    /// A call that names an object or not.
+    init(request: S3Request, namesObject: Bool) {
         self.request = request
-        self.operation = operation
+        self.namesObject = namesObject
         for name in ["x-amz-acl", "x-amz-server-side-encryption", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-storage-class"] {
             if let value = request.header(name) { headerParameters.append((name, value)) }
         }
@@ -221,7 +251,7 @@ struct S3Call {
     func resources(owner: String?) -> [EventResource]? {
         guard let bucket = request.bucket else { return nil }
         var out: [EventResource] = []
-        if operation.isObjectLevel, let key = request.key {
+        if namesObject, let key = request.key {
             out.append(EventResource(type: "AWS::S3::Object", arn: "arn:aws:s3:::\(bucket)/\(key)", accountId: nil))
         }
         out.append(EventResource(type: "AWS::S3::Bucket", arn: "arn:aws:s3:::\(bucket)", accountId: owner))
