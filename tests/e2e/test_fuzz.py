@@ -737,13 +737,19 @@ def test_json_nesting_is_answered_promptly(fz, service, operation, member):
     (today it costs seconds of CPU: every level tries each JSONValue type in turn, building a DecodingError with the
     whole coding path each time)."""
     depth = 500
+    slow = []
     for name in (member, "UnknownMember"):
         body = b'{"' + name.encode() + b'":' + b"[" * depth + b"]" * depth + b"}"
         case = fz.json_case(f"{service} {operation} {name} nested {depth}", service, operation, body)
         started = time.monotonic()
-        fz.run(f"{service} nesting", [case], check_json)
+        reply = fz.wire.exchange(case)
         elapsed = time.monotonic() - started
-        assert elapsed < 1.0, f"{case.describe()}\nwas answered after {elapsed:.1f} s"
+        assert fz.died(case, wait=3.0 if reply is None else 0) is None and reply is not None, case.describe()
+        assert check_json(case, reply) is None, check_json(case, reply)
+        if elapsed > 0.5:
+            slow.append(f"{case.describe()}\nwas answered after {elapsed:.1f} s")
+    fz.assert_alive(f"{service} nesting")
+    assert not slow, "\n".join(slow)
 
 
 def test_json_headers_and_targets(fz):
@@ -1287,7 +1293,8 @@ def _presigned(fz: Fuzz, service: str, target: str, expires: str | int, method: 
 
 
 def presign_mutation(rng: random.Random, fz: Fuzz, service: str, target: str) -> tuple[str, str]:
-    kind = rng.choice(["expires-plus", "expires-odd", "flip", "credential", "date", "drop", "algorithm", "dup", "token",
+    # (A repeated X-Amz-Signature after the right one is left out: what AWS answers to it is not documented.)
+    kind = rng.choice(["expires-plus", "expires-odd", "flip", "credential", "date", "drop", "algorithm", "token",
                        "signed-headers"])
     if kind == "expires-plus":
         return kind, _presigned(fz, service, target, "+3600")
@@ -1308,8 +1315,6 @@ def presign_mutation(rng: random.Random, fz: Fuzz, service: str, target: str) ->
         return f"{kind} {name}", re.sub(rf"&?{name}=[^&]*", "", url)
     if kind == "algorithm":
         return kind, url.replace("X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Algorithm=AWS4-HMAC-SHA1")
-    if kind == "dup":
-        return kind, url + "&X-Amz-Signature=" + "0" * 64
     if kind == "token":
         return kind, url + "&X-Amz-Security-Token=garbage"
     return kind, re.sub(r"X-Amz-SignedHeaders=[^&]*", "X-Amz-SignedHeaders=host%3Bx-missing", url)
@@ -1317,6 +1322,11 @@ def presign_mutation(rng: random.Random, fz: Fuzz, service: str, target: str) ->
 
 def _auth_check(protocol: str) -> Callable[[Case, Reply], str | None]:
     def check(case: Case, reply: Reply) -> str | None:
+        if case.label.endswith("service-scope") and protocol == "s3" and not reply.body.startswith(b"<?xml"):
+            # One port serves every service: an S3 request signed for another service is that service's to refuse
+            # (Cairn routes a call without X-Amz-Target or a form body by its credential scope).
+            other = "json" if reply.body.startswith(b"{") else "query"
+            return _auth_check(other)(case, reply)
         base = {"json": check_json, "query": check_query, "s3": check_s3}[protocol](case, reply)
         if base:
             return base
@@ -1366,7 +1376,10 @@ def test_signature_mutations_are_refused_and_never_recorded(fz, ids, bucket):
                 case = Case(f"{protocol} presigned {service} {kind}", "GET", url, [("Host", sig_fz.host)])
             else:
                 kind, case = header_mutation(rng, sig_fz, base, service)
-            case.headers.append(("User-Agent", f"{marker}-{protocol}-{i}"))
+            # An S3 body other than the one whose hash was signed passes authentication and fails on its payload
+            # (XAmzContentSHA256Mismatch), so it is a recorded call like any other failure: not marked.
+            payload_only = protocol == "s3" and case.label.endswith("body-changed") and bool(base.body)
+            case.headers.append(("User-Agent", f"{'payload' if payload_only else marker}-{protocol}-{i}"))
             cases.append(case)
         sig_fz.run(f"signature mutations {protocol}", cases, _auth_check(protocol))
     fz.server.flush()
