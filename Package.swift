@@ -99,11 +99,13 @@ let package = Package(
             name: "App",
             dependencies: [
                 "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", "S3Service", "SNSService",
-                "ConfigService", hummingbird, logging,
+                "ConfigService", "CMallocTuning", hummingbird, logging,
                 serviceLifecycle, .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
+        // glibc's allocator settings (mallopt), which Swift's Glibc module does not expose.
+        .target(name: "CMallocTuning"),
         .executableTarget(
             name: "CLI",
             dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser"), logging],

@@ -16,7 +16,8 @@ import Synchronization
 /// This is the composition root: the only place that knows every module.
 /// - Throws: ``StartupError`` for a bad identities file or an unusable data directory.
 public func buildApplication(_ config: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
-    try await buildApplication(config, logger: logger, runtime: .live)
+    MemoryTuning.apply()
+    return try await buildApplication(config, logger: logger, runtime: .live)
 }
 
 /// Builds the application on an injected clock and id generator (tests use it to control time and ids).
@@ -75,6 +76,7 @@ package func buildApplication(
             try await cloudTrail.delivery.flush()
             try await configService.deliverDue(historyInterval: config.configHistoryInterval, force: true)
             await sns.flush()
+            MemoryTuning.releaseFreeMemory()
         }, routes: sns.routes
     )
     var app = Application(
@@ -97,6 +99,7 @@ package func buildApplication(
     app.addServices(
         PeriodicService.retention(events: storage, clock: clock, logger: logger),
         PeriodicService.eventIndexing(events: storage, logger: logger),
+        PeriodicService.memoryRelease(logger: logger),
         PeriodicService.checkpoints(events: storage, logger: logger),
         PeriodicService.trailDelivery(cloudTrail.delivery, logger: logger),
         PeriodicService.configDelivery(configService, historyInterval: config.configHistoryInterval, logger: logger),

@@ -45,6 +45,13 @@ struct PeriodicService: Service {
 }
 
 extension PeriodicService {
+    /// Hands memory freed after large requests back to the system (see ``MemoryTuning/releaseFreeMemory()``).
+    static func memoryRelease(logger: Logger) -> PeriodicService {
+        PeriodicService(name: "memory release", interval: MemoryTuning.releaseInterval, logger: logger) {
+            MemoryTuning.releaseFreeMemory()
+        }
+    }
+
     /// How long events are kept: CloudTrail's 90-day Event history window.
     static let retention: Int64 = 90 * 86400
 
