@@ -156,6 +156,19 @@ struct ShapeCodecJSONInputTests {
         #expect(try decodeJSON(escapedQuote)["Names"] == .array(["b"]))
     }
 
+    @Test("a document nested deeper than the bound is refused, even under an unknown member")
+    func depthBound() throws {
+        func nested(_ depth: Int) -> String {
+            "{\"Bogus\":" + String(repeating: "[", count: depth - 1) + String(repeating: "]", count: depth - 1) + "}"
+        }
+        #expect(try decodeJSON(nested(ShapeCodec.maxJSONDepth)) == .object([:]))
+        #expect {
+            try decodeJSON(nested(ShapeCodec.maxJSONDepth + 1))
+        } throws: { error in
+            (error as? AWSError)?.code == "SerializationException"
+        }
+    }
+
     @Test("timestamps accept epoch seconds, numeric strings and ISO 8601")
     func timestamps() throws {
         #expect(try decodeJSON(#"{"When":1611276388.5}"#)["When"] == .number(1_611_276_388.5))

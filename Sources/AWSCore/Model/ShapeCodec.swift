@@ -22,8 +22,12 @@ package struct ShapeCodec: Sendable {
         var value = JSONValue.object([:])
         let isEmptyObject = body.count == 2 && body[0] == UInt8(ascii: "{") && body[1] == UInt8(ascii: "}")
         if !isEmptyObject, !body.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) {
-            guard Self.jsonValueCount(body, atMost: Self.maxJSONValues) <= Self.maxJSONValues else {
+            let size = Self.jsonSize(body, atMost: Self.maxJSONValues)
+            guard size.values <= Self.maxJSONValues else {
                 throw AWSError("SerializationException", "Request document has more than \(Self.maxJSONValues) values")
+            }
+            guard size.depth <= Self.maxJSONDepth else {
+                throw AWSError("SerializationException", "Request document is nested more than \(Self.maxJSONDepth) levels deep")
             }
             do {
                 value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
@@ -42,12 +46,22 @@ package struct ShapeCodec: Sendable {
     /// requests of the hosted services hold a few thousand (500 event-selector conditions, 100 evaluations); the
     /// bound keeps the memory and time of decoding one request small whatever its body.
     package static let maxJSONValues = 50_000
+    /// The deepest nesting of objects and arrays a JSON request body may have. The hosted services' input shapes
+    /// nest fewer than ten levels; decoding cost grows with the square of the depth.
+    package static let maxJSONDepth = 64
 
-    /// Counts the values of a JSON document by its structure (commas, colons and openings outside strings), stopping
-    /// early once the count passes `limit`. Malformed documents are counted as far as they go; the decoder rejects
-    /// them afterwards.
-    static func jsonValueCount(_ body: [UInt8], atMost limit: Int) -> Int {
+    /// Counts the values of a JSON document by its structure (commas, colons and openings outside strings) and
+    /// measures its deepest nesting, stopping early once the count passes `limit`. Malformed documents are measured
+    /// as far as they go; the decoder rejects them afterwards.
+    static func jsonSize(_ body: [UInt8], atMost limit: Int) -> (values: Int, depth: Int) {
+        body.withUnsafeBufferPointer { jsonSize($0, atMost: limit) }
+    }
+
+    /// ``jsonSize(_:atMost:)`` over raw bytes (a plain loop, without an iterator per byte in debug builds).
+    private static func jsonSize(_ body: UnsafeBufferPointer<UInt8>, atMost limit: Int) -> (values: Int, depth: Int) {
         var count = 1
+        var depth = 0
+        var deepest = 0
         var inString = false
         var escaped = false
         for byte in body {
@@ -63,13 +77,20 @@ package struct ShapeCodec: Sendable {
             }
             switch byte {
             case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "{"):
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
                 count += 1
-                if count > limit { return count }
+                if count > limit { return (count, deepest) }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+            case UInt8(ascii: ","), UInt8(ascii: ":"):
+                count += 1
+                if count > limit { return (count, deepest) }
             default: break
             }
         }
-        return count
+        return (count, deepest)
     }
 
     private func check(_ value: JSONValue, shapeName: String, path: String) throws(AWSError) -> JSONValue {
