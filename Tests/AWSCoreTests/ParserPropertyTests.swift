@@ -1,22 +1,6 @@
 import AWSCore
+import TestSupport
 import Testing
-
-/// SplitMix64: a small seeded generator, so every run of the property tests draws the same cases.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    /// A generator whose sequence is fixed by `seed`.
-    init(seed: UInt64) { state = seed }
-
-    /// The next 64 random bits.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random inputs for the parsers: bytes, text with odd characters, numbers no Java `long` or `Date` holds.
 extension SeededGenerator {

@@ -1,6 +1,7 @@
 import AWSCore
 import Foundation
 @testable import ConfigService
+import TestSupport
 import Testing
 
 /// Configuration items shared by the tests: six current resources plus three that queries must never return.
@@ -467,19 +468,7 @@ private func expectInvalid(_ expression: String, _ message: String? = nil, sourc
     }
 }
 
-/// A small deterministic random generator (SplitMix64), so that fuzz failures reproduce.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
+/// Random queries from a fixed seed (SplitMix64), so that fuzz failures reproduce.
 @Suite struct ResourceQueryFuzzTests {
     static let fragments = [
         "SELECT", "select", "WHERE", "GROUP", "BY", "ORDER", "ASC", "DESC", "AND", "OR", "NOT", "IN", "BETWEEN", "LIKE",
@@ -497,7 +486,7 @@ private struct SplitMix64: RandomNumberGenerator {
     ]
 
     @Test func randomInputNeverTraps() throws {
-        var generator = SplitMix64(state: 0xC0FFEE)
+        var generator = SeededGenerator(seed: 0xC0FFEE)
         var parsed = 0
         for round in 0..<1500 {
             let expression: String

@@ -206,7 +206,7 @@ class Raw:
         return node.text if node is not None else None
 
 
-class _S3Signer(botocore.auth.S3SigV4Auth):
+class S3PayloadSigner(botocore.auth.S3SigV4Auth):
     """botocore's S3 signer (no path normalisation) with the x-amz-content-sha256 value chosen by the caller."""
 
     def __init__(self, credentials, region: str, content_sha256: str):
@@ -236,7 +236,7 @@ def sign(
         botocore.auth.SigV4Auth(creds_obj, "s3", region).add_auth(req)
     else:
         value = hashlib.sha256(body).hexdigest() if content_sha256 == "auto" else content_sha256
-        _S3Signer(creds_obj, region, value).add_auth(req)
+        S3PayloadSigner(creds_obj, region, value).add_auth(req)
     out = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in req.headers.items()}
     out["Host"] = netloc
     return out
@@ -265,6 +265,22 @@ def raw_request(
     return send(server, method, path + (f"?{query}" if query else ""), body, hdrs)
 
 
+def read_head(reader) -> tuple[int, dict[str, str]] | None:
+    """The status and lower-case headers of the next response head on `reader`; None at the end of the stream."""
+    line = reader.readline()
+    if not line:
+        return None
+    status = int(line.split()[1])
+    headers: dict[str, str] = {}
+    while True:
+        h = reader.readline()
+        if h in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = h.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
 class RawConn:
     """One keep-alive TCP connection to the server, written and read byte for byte (for Expect: 100-continue and
     connection-reuse checks that http.client would hide)."""
@@ -283,19 +299,12 @@ class RawConn:
     def read_response(self, head_only: bool = False) -> tuple[int, dict[str, str], bytes] | None:
         """(status, lower-case headers, body) of the next response; None if the server closed the connection."""
         try:
-            line = self.reader.readline()
+            head = read_head(self.reader)
         except ConnectionResetError:
             return None
-        if not line:
+        if head is None:
             return None
-        status = int(line.split()[1])
-        headers: dict[str, str] = {}
-        while True:
-            h = self.reader.readline()
-            if h in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = h.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
+        status, headers = head
         body = b""
         if status >= 200 and status not in (204, 304) and not head_only:
             body = self.reader.read(int(headers.get("content-length", "0")))
@@ -375,7 +384,7 @@ def chunked_put(
     path = f"/{bucket}/{quote_key(key)}"
     req = botocore.awsrequest.AWSRequest(method="PUT", url=f"http://{netloc}{path}", data=b"", headers=hdrs)
     creds_obj = botocore.credentials.Credentials(creds.access_key, creds.secret_key, creds.session_token)
-    _S3Signer(creds_obj, region, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD").add_auth(req)
+    S3PayloadSigner(creds_obj, region, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD").add_auth(req)
     signed = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in req.headers.items()}
     seed = re.search(r"Signature=([0-9a-f]{64})", signed["Authorization"]).group(1)
     sigs = chunk_signatures(creds.secret_key, signed["X-Amz-Date"], region, seed, chunks)
@@ -417,7 +426,7 @@ def unsigned_trailer_put(
     netloc = f"127.0.0.1:{server.port}"
     req = botocore.awsrequest.AWSRequest(method="PUT", url=f"http://{netloc}{path}", data=b"", headers=hdrs)
     creds_obj = botocore.credentials.Credentials(creds.access_key, creds.secret_key, creds.session_token)
-    _S3Signer(creds_obj, region, "STREAMING-UNSIGNED-PAYLOAD-TRAILER").add_auth(req)
+    S3PayloadSigner(creds_obj, region, "STREAMING-UNSIGNED-PAYLOAD-TRAILER").add_auth(req)
     signed = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in req.headers.items()}
     signed["Host"] = netloc
     return send(server, "PUT", path, body, signed)

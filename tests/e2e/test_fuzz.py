@@ -42,6 +42,7 @@ import botocore.session
 import pytest
 
 from cairn_harness import ACCOUNT_A, TARGET_PREFIX, CairnServer, Creds, _key_id, lookup_all
+from s3_support import S3PayloadSigner, read_head
 
 SEED = 0x5EED_0C12
 REGION = "us-east-1"
@@ -156,19 +157,12 @@ class Wire:
 
     def _read(self, head_only: bool) -> Reply | None:
         while True:
-            line = self.reader.readline()
-            if not line:
+            head = read_head(self.reader)
+            if head is None:
                 return None
-            status = int(line.split()[1])
-            headers: dict[str, str] = {}
-            while True:
-                h = self.reader.readline()
-                if h in (b"\r\n", b"\n", b""):
-                    break
-                name, _, value = h.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
+            status, headers = head
             if status >= 200:
-                break
+                break  # past any 100 Continue
         if head_only or status in (204, 304):
             return Reply(status, headers, b"")
         if "content-length" in headers:
@@ -193,17 +187,6 @@ class Wire:
 # ---------------------------------------------------------------------------------------------------------------------
 # Signing (botocore's signers) and the server under test
 # ---------------------------------------------------------------------------------------------------------------------
-
-
-class _S3PayloadSigner(botocore.auth.S3SigV4Auth):
-    """botocore's S3 signer with the x-amz-content-sha256 value chosen by the caller (streaming, unsigned)."""
-
-    def __init__(self, credentials, region: str, content_sha256: str):
-        super().__init__(credentials, "s3", region)
-        self._content_sha256 = content_sha256
-
-    def payload(self, request) -> str:
-        return self._content_sha256
 
 
 def _creds(c: Creds) -> botocore.credentials.Credentials:
@@ -233,7 +216,7 @@ class Fuzz:
         req = botocore.awsrequest.AWSRequest(method=method, url=f"http://{self.host}{target}", data=body, headers=hdrs)
         c = _creds(creds or self.creds)
         if service == "s3":
-            _S3PayloadSigner(c, region, s3_payload or hashlib.sha256(body).hexdigest()).add_auth(req)
+            S3PayloadSigner(c, region, s3_payload or hashlib.sha256(body).hexdigest()).add_auth(req)
         else:
             botocore.auth.SigV4Auth(c, service, region).add_auth(req)
         return [(k, v.decode() if isinstance(v, bytes) else v) for k, v in req.headers.items()]
