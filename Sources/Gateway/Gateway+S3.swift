@@ -68,7 +68,7 @@ extension Gateway {
         if let eventName = outcome.eventName {
             let event = Auditor.s3Event(
                 eventName: eventName, outcome: outcome, caller: caller, auth: auth, now: now, requestID: requestID, hostID: hostID,
-                sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: eventID)
+                sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent].map(Auditor.s3UserAgent), eventID: eventID)
             // A call on another account's bucket is recorded for the bucket owner too.
             let owner = outcome.resources?.last(where: { $0.type == "AWS::S3::Bucket" })?.accountId
             let all = Auditor.withCopies(event, for: owner.map { [$0] } ?? [], newID: runtime.uuid)
@@ -178,5 +178,12 @@ extension Auditor {
             additionalEventData: extra.bytes, requestID: requestID, eventID: eventID, readOnly: outcome.readOnly,
             resources: outcome.resources, category: outcome.category, recipientAccountId: caller.accountId,
             lookupResources: outcome.lookupResources)
+    }
+
+    /// The user agent as S3's CloudTrail records write it: in square brackets (`[aws-cli/2.15.0 Python/3.11 ...]`),
+    /// as every real S3 record shows, from AWS's own examples (2016) to captures of 2026; other services' records
+    /// keep it verbatim.
+    static func s3UserAgent(_ userAgent: String) -> String {
+        "[" + userAgent + "]"
     }
 }

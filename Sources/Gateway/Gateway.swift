@@ -363,7 +363,8 @@ package struct Gateway: HTTPResponder {
             w.field("status", "ok")
             w.key("services")
             w.beginArray()
-            for name in (jsonServices.values.map(\.model.service) + queryServices.values.map(\.model.service)).sorted() {
+            let modeled = jsonServices.values.map(\.model.service) + queryServices.values.map(\.model.service)
+            for name in (modeled + (s3 == nil ? [] : ["s3"])).sorted() {
                 w.arrayElement()
                 w.string(name)
             }

@@ -260,3 +260,24 @@ def test_call_on_another_accounts_bucket_is_recorded_for_both_accounts(server, i
     assert mine["sharedEventID"] == owners["sharedEventID"]
     assert mine["eventID"] != owners["eventID"]
     assert owners["errorCode"] == "AccessDenied"
+
+
+def test_s3_records_write_the_user_agent_in_brackets(server, ids):
+    """S3's records carry the caller's user agent in square brackets, as real S3 records do; other services' do not."""
+    client = server.client("s3", ids.a_alice, s3={"addressing_style": "path"}, user_agent_extra="cairn-ua-probe/1")
+    r = client.create_bucket(Bucket="events-s3-useragent")
+    rec = find_by_request_id(server.client("cloudtrail", ids.a_lookup), "CreateBucket", r["ResponseMetadata"]["RequestId"])
+    ua = rec["userAgent"]
+    assert ua.startswith("[") and ua.endswith("]"), ua
+    assert "cairn-ua-probe/1" in ua and ua[1:-1].startswith("Boto3/"), ua
+    sts = server.client("sts", ids.a_alice, user_agent_extra="cairn-ua-probe/1").get_caller_identity()
+    other = find_by_request_id(server.client("cloudtrail", ids.a_lookup), "GetCallerIdentity", sts["ResponseMetadata"]["RequestId"])
+    assert other["userAgent"].startswith("Boto3/"), other["userAgent"]
+
+
+def test_health_lists_every_hosted_service(server):
+    import urllib.request
+    with urllib.request.urlopen(server.url + "/_cairn/health", timeout=5) as r:
+        body = json.loads(r.read())
+    assert body["status"] == "ok"
+    assert set(body["services"]) >= {"cloudtrail", "config", "s3", "sns", "sts"}, body
