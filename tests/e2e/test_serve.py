@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn_harness import ACCOUNT_A, ACCOUNT_B, BINARY, CairnServer, Creds, free_port, to_yaml
+from cairn_harness import ACCOUNT_A, ACCOUNT_B, BINARY, REPO, CairnServer, Creds, free_port, to_yaml
 
 FLAGS = {
     "--host": "CAIRN_HOST", "--port": "CAIRN_PORT", "--data-dir": "CAIRN_DATA_DIR", "--identities": "CAIRN_IDENTITIES",
@@ -174,3 +175,49 @@ def test_cold_start_is_fast(binary, tmp_path, identities_file, ids):
         assert elapsed < 1.0, f"cold start to healthy took {elapsed:.2f}s"
     finally:
         assert srv.stop() == 0
+
+
+def _readme_blocks_after(heading: str) -> list[list[str]]:
+    """The `sh` code blocks of the README section under `heading`, each as its `aws ...` commands (comments dropped)."""
+    text = (REPO / "README.md").read_text()
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    blocks = []
+    for block in section.split("```sh\n")[1:]:
+        body = block.split("```", 1)[0]
+        commands, current = [], ""
+        for line in body.splitlines():
+            current += line + "\n"
+            if current.count("'") % 2 == 0:  # a quoted policy may span lines
+                if current.strip().startswith("aws "):
+                    commands.append(current)
+                current = ""
+        blocks.append(commands)
+    return blocks
+
+
+def test_readme_trail_examples_work_as_written(binary, tmp_path):
+    """The README's first commands work on a fresh server in the default (strict) mode with the default identity."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_")}
+    with open(log, "wb") as f:
+        proc = subprocess.Popen([str(binary), "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+                                cwd=tmp_path, env=env, stdout=f, stderr=subprocess.STDOUT)
+    try:
+        srv = CairnServer.attached(port, proc, log)
+        srv.wait_healthy()
+        blocks = _readme_blocks_after("## Pointing clients at Cairn")
+        commands = blocks[0] + blocks[1]
+        assert any("create-subscription" in c for c in commands) and any("create-trail" in c for c in commands)
+        for command in commands:
+            args = shlex.split(command, comments=True)[1:]
+            result = srv.aws(*args, creds=Creds("test", "test"))
+            assert result.rc == 0, f"{command}: {result.stderr}"
+        ct = srv.client("cloudtrail", Creds("test", "test"))
+        names = {t["Name"] for t in ct.describe_trails()["trailList"]}
+        assert names == {"my-trail", "my-own-trail"}
+        assert ct.get_trail_status(Name="my-trail")["IsLogging"] is True
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0, log.read_text(errors="replace")
