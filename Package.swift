@@ -129,7 +129,9 @@ let package = Package(
             exclude: ["vectors/generate_sigv4_vectors.py", "vectors/generate_payload_vectors.py"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ConfigServiceTests", dependencies: ["ConfigService", "AWSCore", "Gateway", "Storage", "TestSupport", nioCore], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConfigServiceTests", dependencies: ["ConfigService", "AWSCore", "Gateway", "Storage", "TestSupport", nioCore],
+            swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,8 +1,8 @@
+import CloudTrailService
+import ConfigService
 import Logging
 import ServiceLifecycle
 import Storage
-import CloudTrailService
-import ConfigService
 
 /// Runs a job now and then every `interval`, until the application shuts down gracefully (a ServiceLifecycle service).
 ///
@@ -66,7 +66,8 @@ extension PeriodicService {
     /// Delivers trail log files every second for the trails whose delivery interval has passed, and everything
     /// pending once more when the application shuts down gracefully.
     static func trailDelivery(_ delivery: TrailDelivery, logger: Logger) -> PeriodicService {
-        PeriodicService(name: "trail delivery", interval: .seconds(1), logger: logger, job: { try await delivery.deliverDue() },
+        PeriodicService(
+            name: "trail delivery", interval: .seconds(1), logger: logger, job: { try await delivery.deliverDue() },
             final: { try await delivery.flush() })
     }
 
@@ -82,7 +83,8 @@ extension PeriodicService {
     /// Indexes the events appended in the last 250 ms (from the journal into the event tables), off the request path:
     /// one transaction for all of them instead of one per request.
     static func eventIndexing(events: any EventStore, logger: Logger) -> PeriodicService {
-        PeriodicService(name: "event indexing", interval: .milliseconds(250), logger: logger, job: { try await events.settle() },
+        PeriodicService(
+            name: "event indexing", interval: .milliseconds(250), logger: logger, job: { try await events.settle() },
             final: { try await events.settle() })
     }
 

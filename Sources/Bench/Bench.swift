@@ -81,7 +81,8 @@ struct CairnBench: AsyncParsableCommand {
         guard timeout >= 10 else { throw ValidationError("--timeout must be at least 10 seconds") }
         let unknown = wantedScenarios.subtracting(Self.knownScenarios)
         guard unknown.isEmpty else {
-            throw ValidationError("unknown scenario(s) \(unknown.sorted().joined(separator: ", ")); known: describe, moto, lookup, s3put, s3get, s3, delivery")
+            throw ValidationError(
+                "unknown scenario(s) \(unknown.sorted().joined(separator: ", ")); known: describe, moto, lookup, s3put, s3get, s3, delivery")
         }
         guard let sizes = objectSizes, sizes.allSatisfy({ $0 <= 1 << 30 }) else {
             throw ValidationError("--s3-sizes must be sizes in 1 B...1 GiB, e.g. 4KiB,8MiB")
@@ -118,7 +119,9 @@ struct CairnBench: AsyncParsableCommand {
             binary: binary, root: root, client: client, clients: clients, warmup: .seconds(warmup), duration: .seconds(duration))
 
         say("cairn-bench: \(binary)")
-        say("  clients \(clients), warm-up \(warmup) s, measured \(duration) s per CloudTrail run, \(ProcessInfo.processInfo.activeProcessorCount) cores, data in \(root)")
+        say(
+            "  clients \(clients), warm-up \(warmup) s, measured \(duration) s per CloudTrail run, \(ProcessInfo.processInfo.activeProcessorCount) cores, data in \(root)"
+        )
         if !wanted.isDisjoint(with: ["s3", "s3put", "s3get"]) {
             say(
                 "  S3: objects of \((objectSizes ?? []).map(ObjectSize.label).joined(separator: ", ")), 1 and \(clients) clients, "
@@ -216,7 +219,9 @@ final class Runner: @unchecked Sendable {
             let summary = try await Seeder.seed(
                 directory: dataDir, count: events, names: names, days: 80, batch: seedBatch,
                 now: Int64(Date().timeIntervalSince1970))
-            say("    seeded \(summary.events) events in " + String(format: "%.1f s (%.0f events/s)", summary.seconds, Double(summary.events) / summary.seconds))
+            say(
+                "    seeded \(summary.events) events in "
+                    + String(format: "%.1f s (%.0f events/s)", summary.seconds, Double(summary.events) / summary.seconds))
             let (server, endpoint) = try await startCairn(dataDir: dataDir)
             let name = Seeder.eventName(names / 2)
             let body = #"{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"\#(name)"}],"MaxResults":50}"#
@@ -256,7 +261,9 @@ final class Runner: @unchecked Sendable {
                     "  \(verdict(ratio >= 20 && describe.errors == 0)) DescribeTrails at \(clients) clients >= 20x moto: "
                         + String(format: "cairn %.0f req/s, moto %.0f req/s, ratio %.1fx", describe.throughput, moto.throughput, ratio))
             } else {
-                say("  n/a  DescribeTrails at \(clients) clients >= 20x moto: " + String(format: "cairn %.0f req/s, moto not measured", describe.throughput))
+                say(
+                    "  n/a  DescribeTrails at \(clients) clients >= 20x moto: "
+                        + String(format: "cairn %.0f req/s, moto not measured", describe.throughput))
             }
         }
         for (n, result) in lookups {
@@ -273,7 +280,9 @@ final class Runner: @unchecked Sendable {
             say(
                 "  \(verdict(worst <= Double(delivery.interval + 1) * 1000 && delivery.load.errors == 0)) call-to-delivered-file delay "
                     + "<= interval + 1 s under \(clients)-client load: "
-                    + String(format: "%d probes, median %.0f ms, max %.0f ms (%.0f req/s recorded meanwhile)", delivery.delays.count, median, worst, delivery.load.throughput))
+                    + String(
+                        format: "%d probes, median %.0f ms, max %.0f ms (%.0f req/s recorded meanwhile)", delivery.delays.count, median, worst,
+                        delivery.load.throughput))
         }
         summarize(s3)
     }

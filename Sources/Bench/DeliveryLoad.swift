@@ -85,7 +85,10 @@ extension Runner {
         guard delivered >= seeded.events else {
             throw BenchError("only \(delivered) records delivered, \(seeded.events) seeded")
         }
-        say(String(format: "    backlog: %d events delivered by one flush in %.2f s (%.0f events/s)", seeded.events, seconds, Double(seeded.events) / seconds))
+        say(
+            String(
+                format: "    backlog: %d events delivered by one flush in %.2f s (%.0f events/s)", seeded.events, seconds,
+                Double(seeded.events) / seconds))
         return DeliveryRun(
             eventsPerSecond: Double(seeded.events) / seconds, backlog: seeded.events, flushSeconds: seconds, delays: delays,
             load: loadResult, interval: interval)

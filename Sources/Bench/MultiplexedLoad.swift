@@ -1,10 +1,11 @@
+import Foundation
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import NIOCore
 
 /// One closed-loop client of ``runLoad(port:clients:warmup:duration:request:)``: a non-blocking keep-alive
 /// connection to a loopback port, the request it is sending and the response bytes read so far.

@@ -161,7 +161,9 @@ extension Runner {
     /// response must be 200 with the object's length and ETag, and every ``getCompareEvery``th body is compared byte
     /// for byte.
     func runS3(put: Bool, get: Bool, sizes: [Int], warmup: Duration, duration: Duration) async throws -> [S3Run] {
-        say("\n[3] S3 PutObject / GetObject, path-style, signed with a precomputed x-amz-content-sha256 (audited: every call is a CloudTrail event committed before its response)")
+        say(
+            "\n[3] S3 PutObject / GetObject, path-style, signed with a precomputed x-amz-content-sha256 (audited: every call is a CloudTrail event committed before its response)"
+        )
         let (server, endpoint) = try await startCairn(dataDir: root + "/s3")
         let port = Int(endpoint.split(separator: ":").last ?? "") ?? 0
         let maker = S3RequestMaker(port: port)

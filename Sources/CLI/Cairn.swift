@@ -29,7 +29,10 @@ extension Cairn {
         @Option(help: "Where the database and data files are kept; created if missing. [env: CAIRN_DATA_DIR] (default: ./cairn-data)")
         var dataDir: String?
 
-        @Option(help: "JSON or YAML file of accounts, users, roles and access keys. [env: CAIRN_IDENTITIES] (default: built-in account 000000000000, user 'test', key 'test'/'test')")
+        @Option(
+            help:
+                "JSON or YAML file of accounts, users, roles and access keys. [env: CAIRN_IDENTITIES] (default: built-in account 000000000000, user 'test', key 'test'/'test')"
+        )
         var identities: String?
 
         @Option(help: "Seconds between trail log-file deliveries. [env: CAIRN_DELIVERY_INTERVAL] (default: 60)")
@@ -38,16 +41,25 @@ extension Cairn {
         @Option(help: "Seconds between digest files of trails with log-file validation. [env: CAIRN_DIGEST_INTERVAL] (default: 3600)")
         var digestInterval: Int?
 
-        @Option(help: "Seconds a digest-signing key stays current before a new one replaces it (old keys stay listed by ListPublicKeys). [env: CAIRN_SIGNING_KEY_ROTATION] (default: 2592000, 30 days)")
+        @Option(
+            help:
+                "Seconds a digest-signing key stays current before a new one replaces it (old keys stay listed by ListPublicKeys). [env: CAIRN_SIGNING_KEY_ROTATION] (default: 2592000, 30 days)"
+        )
         var signingKeyRotation: Int?
 
         @Option(help: "Seconds between AWS Config's configuration history files. [env: CAIRN_CONFIG_HISTORY_INTERVAL] (default: 21600, six hours)")
         var configHistoryInterval: Int?
 
-        @Option(help: "'strict' evaluates bucket and topic policies as AWS does; 'off' only requires them to exist. [env: CAIRN_RESOURCE_POLICY_CHECKS] (default: strict)")
+        @Option(
+            help:
+                "'strict' evaluates bucket and topic policies as AWS does; 'off' only requires them to exist. [env: CAIRN_RESOURCE_POLICY_CHECKS] (default: strict)"
+        )
         var resourcePolicyChecks: String?
 
-        @Option(help: "Seconds a connection may go without a complete request head, body part or response before it is closed (idle keep-alive connections, headers sent too slowly). [env: CAIRN_IDLE_TIMEOUT] (default: 60)")
+        @Option(
+            help:
+                "Seconds a connection may go without a complete request head, body part or response before it is closed (idle keep-alive connections, headers sent too slowly). [env: CAIRN_IDLE_TIMEOUT] (default: 60)"
+        )
         var idleTimeout: Int?
 
         func run() async throws {

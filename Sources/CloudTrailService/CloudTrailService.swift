@@ -1,8 +1,8 @@
 package import AWSCore
 import Audit
 package import Gateway
-package import Storage
 package import Logging
+package import Storage
 
 /// AWS CloudTrail (JSON 1.1): trails, their status and selectors, tags, Event history, and the public keys of
 /// digest signing.

@@ -29,7 +29,8 @@ struct EventHistory: Sendable {
         if let attribute = attributes.first {
             let name = attribute["AttributeKey"]?.string ?? ""
             guard let k = LookupKey(rawValue: name) else {
-                throw Self.lookupError("Lookup attribute key \(name) is not valid. Valid keys are: \(LookupKey.allCases.map(\.rawValue).joined(separator: ", ")).")
+                throw Self.lookupError(
+                    "Lookup attribute key \(name) is not valid. Valid keys are: \(LookupKey.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
             value = attribute["AttributeValue"]?.string ?? ""
             guard (1...2000).contains(value.count) else {
@@ -41,7 +42,8 @@ struct EventHistory: Sendable {
         if input["MaxResults"] != nil, !(1...50).contains(maxResults) {
             throw AWSError(
                 "InvalidMaxResultsException",
-                "A max results value of \(input["MaxResults"]?.number.map { String(Int($0)) } ?? "") is invalid. Specify max results between 1 and 50.")
+                "A max results value of \(input["MaxResults"]?.number.map { String(Int($0)) } ?? "") is invalid. Specify max results between 1 and 50."
+            )
         }
         let category = input["EventCategory"]?.string
         if let category, category != "insight" {
@@ -73,8 +75,9 @@ struct EventHistory: Sendable {
             "Events": .array(rows.prefix(maxResults).map { Self.summary($0.event) })
         ]
         if rows.count > maxResults, let last = rows.prefix(maxResults).last {
-            out["NextToken"] = .string(Self.encodeToken(
-                EventQuery.Cursor(eventTime: last.event.eventTime, seq: last.seq), fingerprint: bindings))
+            out["NextToken"] = .string(
+                Self.encodeToken(
+                    EventQuery.Cursor(eventTime: last.event.eventTime, seq: last.seq), fingerprint: bindings))
         }
         return .object(out)
     }
@@ -88,9 +91,10 @@ struct EventHistory: Sendable {
             "EventTime": .number(Double(e.eventTime)),
             "EventSource": .string(e.eventSource),
             "Username": .string(e.username),
-            "Resources": .array(e.lookupResources.map {
-                .object(["ResourceType": .string($0.type), "ResourceName": .string($0.name)])
-            }),
+            "Resources": .array(
+                e.lookupResources.map {
+                    .object(["ResourceType": .string($0.type), "ResourceName": .string($0.name)])
+                }),
             "CloudTrailEvent": .string(String(decoding: e.record, as: UTF8.self)),
         ]
         if !e.accessKeyId.isEmpty { o["AccessKeyId"] = .string(e.accessKeyId) }
@@ -101,7 +105,8 @@ struct EventHistory: Sendable {
 
     /// A digest of the parameters a token is bound to.
     private static func fingerprint(key: LookupKey?, value: String, start: Double?, end: Double?, category: String?) -> String {
-        let text = "\(key?.rawValue ?? "")\u{0}\(value)\u{0}\(start.map { String($0) } ?? "")\u{0}\(end.map { String($0) } ?? "")\u{0}\(category ?? "")"
+        let text =
+            "\(key?.rawValue ?? "")\u{0}\(value)\u{0}\(start.map { String($0) } ?? "")\u{0}\(end.map { String($0) } ?? "")\u{0}\(category ?? "")"
         return Hex.encode(SHA256.hash(data: Array(text.utf8)).prefix(8))
     }
 

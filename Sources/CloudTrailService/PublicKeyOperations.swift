@@ -26,14 +26,15 @@ struct PublicKeyOperations: Sendable {
         _ = try await keys.current(region: call.region)
         let list = try await keys.publicKeys(region: call.region, from: start, to: end)
         return .object([
-            "PublicKeyList": .array(list.map { key in
-                .object([
-                    "Value": .string(Base64.encode(key.value)),
-                    "ValidityStartTime": .number(Double(key.validityStart)),
-                    "ValidityEndTime": .number(Double(key.validityEnd)),
-                    "Fingerprint": .string(key.fingerprint),
-                ])
-            })
+            "PublicKeyList": .array(
+                list.map { key in
+                    .object([
+                        "Value": .string(Base64.encode(key.value)),
+                        "ValidityStartTime": .number(Double(key.validityStart)),
+                        "ValidityEndTime": .number(Double(key.validityEnd)),
+                        "Fingerprint": .string(key.fingerprint),
+                    ])
+                })
         ])
     }
 }

@@ -29,12 +29,13 @@ enum SelectorRules {
             for source in excluded where !["kms.amazonaws.com", "rdsdata.amazonaws.com"].contains(source) {
                 throw invalid("Value \(source) for ExcludeManagementEventSources is invalid.")
             }
-            out.append(.object([
-                "ReadWriteType": .string(readWrite),
-                "IncludeManagementEvents": .bool(selector["IncludeManagementEvents"]?.bool ?? true),
-                "DataResources": .array(resources),
-                "ExcludeManagementEventSources": .array(excluded.map { .string($0) }),
-            ]))
+            out.append(
+                .object([
+                    "ReadWriteType": .string(readWrite),
+                    "IncludeManagementEvents": .bool(selector["IncludeManagementEvents"]?.bool ?? true),
+                    "DataResources": .array(resources),
+                    "ExcludeManagementEventSources": .array(excluded.map { .string($0) }),
+                ]))
         }
         if dataResourceCount > 250 {
             throw invalid("You can specify up to 250 data resources for a trail.")

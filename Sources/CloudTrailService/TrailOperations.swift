@@ -222,9 +222,10 @@ struct TrailOperations: Sendable {
     @Sendable func listTrails(_ call: OperationCall) async throws -> JSONValue {
         let trails = registry.visible(account: call.caller.accountId, region: call.region)
         return .object([
-            "Trails": .array(trails.map {
-                .object(["TrailARN": .string($0.arn), "Name": .string($0.name), "HomeRegion": .string($0.homeRegion)])
-            })
+            "Trails": .array(
+                trails.map {
+                    .object(["TrailARN": .string($0.arn), "Name": .string($0.name), "HomeRegion": .string($0.homeRegion)])
+                })
         ])
     }
 
@@ -346,7 +347,8 @@ struct TrailOperations: Sendable {
     @Sendable func getInsightSelectors(_ call: OperationCall) async throws -> JSONValue {
         let trail = try resolve(call.input["TrailName"]?.string, call, mutating: false)
         guard !trail.insightSelectors.isEmpty else {
-            throw AWSError("InsightNotEnabledException", "Trail \(trail.name) does not have Insights enabled. Enable Insights on the trail, and then try again.")
+            throw AWSError(
+                "InsightNotEnabledException", "Trail \(trail.name) does not have Insights enabled. Enable Insights on the trail, and then try again.")
         }
         return .object(["TrailARN": .string(trail.arn), "InsightSelectors": .array(trail.insightSelectors)])
     }
@@ -356,7 +358,9 @@ struct TrailOperations: Sendable {
     private func taggable(_ value: String?, _ call: OperationCall, mutating: Bool) throws(AWSError) -> Trail {
         let arn = value ?? ""
         guard arn.hasPrefix("arn:"), case .arn = try reference(arn) else {
-            throw AWSError("CloudTrailARNInvalidException", "Invalid trail ARN: \(arn). The ARN must be in the format arn:aws:cloudtrail:us-east-2:123456789012:trail/MyTrail.")
+            throw AWSError(
+                "CloudTrailARNInvalidException",
+                "Invalid trail ARN: \(arn). The ARN must be in the format arn:aws:cloudtrail:us-east-2:123456789012:trail/MyTrail.")
         }
         guard let trail = registry.visible(account: call.caller.accountId, region: call.region).first(where: { $0.arn == arn }) else {
             throw AWSError("ResourceNotFoundException", "Resource not found: \(arn)")
@@ -397,14 +401,16 @@ struct TrailOperations: Sendable {
         var list: [JSONValue] = []
         for id in ids {
             let trail = try taggable(id, call, mutating: false)
-            list.append(.object([
-                "ResourceId": .string(id),
-                "TagsList": .array(trail.tags.map { tag in
-                    var o: [String: JSONValue] = ["Key": .string(tag.key)]
-                    if let v = tag.value { o["Value"] = .string(v) }
-                    return .object(o)
-                }),
-            ]))
+            list.append(
+                .object([
+                    "ResourceId": .string(id),
+                    "TagsList": .array(
+                        trail.tags.map { tag in
+                            var o: [String: JSONValue] = ["Key": .string(tag.key)]
+                            if let v = tag.value { o["Value"] = .string(v) }
+                            return .object(o)
+                        }),
+                ]))
         }
         return .object(["ResourceTagList": .array(list)])
     }

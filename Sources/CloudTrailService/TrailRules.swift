@@ -15,7 +15,8 @@ enum TrailRules {
         func isAlnum(_ c: UInt8) -> Bool { (48...57).contains(c) || (65...90).contains(c) || (97...122).contains(c) }
         func isPunct(_ c: UInt8) -> Bool { c == 46 || c == 95 || c == 45 }
         guard chars.allSatisfy({ isAlnum($0) || isPunct($0) }) else {
-            throw invalid("Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).")
+            throw invalid(
+                "Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).")
         }
         guard isAlnum(chars.first!) else { throw invalid("Trail name must starts with a letter or number.") }
         guard isAlnum(chars.last!) else { throw invalid("Trail name must ends with a letter or number.") }

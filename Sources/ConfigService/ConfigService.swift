@@ -2,8 +2,8 @@ package import AWSCore
 import Audit
 import Foundation
 import Gateway
-package import Storage
 package import NIOCore
+package import Storage
 
 /// What AWS Config needs to know about the bucket and topic of a delivery channel, and how it writes into the bucket;
 /// the composition root answers it from the hosted S3 and SNS (services never import each other).
@@ -171,7 +171,9 @@ final class ConfigStore: Sendable {
             throw AWSError("InvalidConfigurationRecorderNameException", "The configuration recorder name '\(name)' is not valid, blank string.")
         }
         if name.hasPrefix("AWSConfigurationRecorderFor") {
-            throw AWSError("InvalidConfigurationRecorderNameException", "The configuration recorder name '\(name)' is reserved for service-linked configuration recorders.")
+            throw AWSError(
+                "InvalidConfigurationRecorderNameException",
+                "The configuration recorder name '\(name)' is reserved for service-linked configuration recorders.")
         }
         guard let role = input["roleARN"]?.string, !role.isEmpty else {
             throw AWSError("InvalidRoleException", "The role ARN provided is null or empty.")
@@ -331,7 +333,8 @@ final class ConfigStore: Sendable {
         }
         let prefix = input["s3KeyPrefix"]?.string
         if let prefix, prefix.isEmpty || prefix.hasPrefix("/") || prefix.hasSuffix("/") || prefix.contains("AWSLogs") {
-            throw AWSError("InvalidS3KeyPrefixException", "The s3 key prefix '\(prefix)' is not valid" + (prefix.isEmpty ? ", empty s3 key prefix." : "."))
+            throw AWSError(
+                "InvalidS3KeyPrefixException", "The s3 key prefix '\(prefix)' is not valid" + (prefix.isEmpty ? ", empty s3 key prefix." : "."))
         }
         if let topic = input["snsTopicARN"]?.string {
             guard topic.hasPrefix("arn:aws:sns:"), targets.topicExists(topic) else {
@@ -346,7 +349,8 @@ final class ConfigStore: Sendable {
         {
             throw AWSError(
                 "ValidationException",
-                "1 validation error detected: Value '\(frequency)' at 'deliveryChannel.configSnapshotDeliveryProperties.deliveryFrequency' failed to satisfy constraint: Member must satisfy enum value set: [One_Hour, TwentyFour_Hours, Six_Hours, Three_Hours, Twelve_Hours]")
+                "1 validation error detected: Value '\(frequency)' at 'deliveryChannel.configSnapshotDeliveryProperties.deliveryFrequency' failed to satisfy constraint: Member must satisfy enum value set: [One_Hour, TwentyFour_Hours, Six_Hours, Three_Hours, Twelve_Hours]"
+            )
         }
         if let existing = try await channel(call), existing["name"]?.string != name {
             throw AWSError(
@@ -358,7 +362,8 @@ final class ConfigStore: Sendable {
         } catch let error as AWSError where error.code == "InsufficientDeliveryPolicyException" {
             throw AWSError(
                 error.code,
-                "Insufficient delivery policy to s3 bucket: \(bucket), unable to write to bucket, provided s3 key prefix is '\(prefix ?? "null")', provided kms key is '\(input["s3KmsKeyArn"]?.string ?? "null")'.")
+                "Insufficient delivery policy to s3 bucket: \(bucket), unable to write to bucket, provided s3 key prefix is '\(prefix ?? "null")', provided kms key is '\(input["s3KmsKeyArn"]?.string ?? "null")'."
+            )
         }
         try await lock.withLock {
             try await state.put(ConfigService.channels, key(call), Array(try JSONEncoder().encode(JSONValue.object(input))))
@@ -411,7 +416,8 @@ final class ConfigStore: Sendable {
             if try await recorder(call)?.recording == true {
                 throw AWSError(
                     "LastDeliveryChannelDeleteFailedException",
-                    "Failed to delete last specified delivery channel with name '\(name)', because there, because there is a running configuration recorder.")
+                    "Failed to delete last specified delivery channel with name '\(name)', because there, because there is a running configuration recorder."
+                )
             }
             try await state.delete(ConfigService.channels, key(call))
             return .object([:])

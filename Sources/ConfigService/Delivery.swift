@@ -127,7 +127,8 @@ extension ConfigStore {
         w.field("messageType", "ConfigurationItemChangeNotification")
         w.field("recordVersion", "1.3")
         w.endObject()
-        let subject = "[AWS Config:\(item.resource.region)] \(item.resource.resourceType) \(item.resource.resourceId) \(verb) in Account \(item.resource.accountId)"
+        let subject =
+            "[AWS Config:\(item.resource.region)] \(item.resource.resourceType) \(item.resource.resourceId) \(verb) in Account \(item.resource.accountId)"
         await send(topic: topic, subject: subject, message: w.string, scope: scope)
     }
 
@@ -229,13 +230,15 @@ extension ConfigStore {
         let name = call.input["deliveryChannelName"]?.string ?? ""
         let scope = Self.scope(call.caller.accountId, call.region)
         guard let recorder = try await recorder(scope: scope) else {
-            throw AWSError("NoAvailableConfigurationRecorderException", "There are no configuration recorders available to provide the configuration snapshot.")
+            throw AWSError(
+                "NoAvailableConfigurationRecorderException", "There are no configuration recorders available to provide the configuration snapshot.")
         }
         guard let channel = try await channel(scope: scope), channel["name"]?.string == name else {
             throw AWSError("NoSuchDeliveryChannelException", "Cannot find delivery channel with specified name '\(name)'.")
         }
         guard recorder.recording else {
-            throw AWSError("NoRunningConfigurationRecorderException", "There is no configuration recorder running to provide the configuration snapshot.")
+            throw AWSError(
+                "NoRunningConfigurationRecorderException", "There is no configuration recorder running to provide the configuration snapshot.")
         }
         let id = runtime.uuid()
         try await writeSnapshot(id: id, channel: channel, account: call.caller.accountId, region: call.region)

@@ -45,7 +45,8 @@ extension ConfigStore {
         guard !resourceTypes.contains(type) else { return }
         throw AWSError(
             "ValidationException",
-            "1 validation error detected: Value '\(type)' at '\(member)' failed to satisfy constraint: Member must satisfy enum value set: [\(resourceTypes.joined(separator: ", "))]")
+            "1 validation error detected: Value '\(type)' at '\(member)' failed to satisfy constraint: Member must satisfy enum value set: [\(resourceTypes.joined(separator: ", "))]"
+        )
     }
 
     /// Throws `NoAvailableConfigurationRecorderException` when the account has no recorder in the region.
@@ -149,7 +150,8 @@ extension ConfigStore {
         if keys.isEmpty || keys.count > 100 {
             throw AWSError(
                 "ValidationException",
-                "1 validation error detected: Value '[...]' at 'resourceKeys' failed to satisfy constraint: Member must have length \(keys.isEmpty ? "greater than or equal to 1" : "less than or equal to 100")")
+                "1 validation error detected: Value '[...]' at 'resourceKeys' failed to satisfy constraint: Member must have length \(keys.isEmpty ? "greater than or equal to 1" : "less than or equal to 100")"
+            )
         }
         var found: [JSONValue] = []
         for key in keys {

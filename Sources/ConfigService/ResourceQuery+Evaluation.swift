@@ -138,7 +138,6 @@ extension ResourceQuery {
         }
     }
 
-
     /// A sort key value; missing values come first, then booleans, numbers and strings.
     enum SortValue {
         case missing

@@ -26,7 +26,11 @@ extension ResourceQuery {
 
     /// The aggregate functions.
     enum AggregateFunction: String, Sendable {
-        case count = "COUNT", sum = "SUM", avg = "AVG", min = "MIN", max = "MAX"
+        case count = "COUNT"
+        case sum = "SUM"
+        case avg = "AVG"
+        case min = "MIN"
+        case max = "MAX"
     }
 
     /// An aggregate call; `argument` is `nil` for `COUNT(*)`.

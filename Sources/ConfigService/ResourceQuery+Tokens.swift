@@ -24,11 +24,28 @@ extension ResourceQuery {
 
     /// Reserved words of the query language, matched case-insensitively. The last group is refused wherever it occurs.
     enum Keyword: String, Sendable {
-        case select = "SELECT", `where` = "WHERE", group = "GROUP", by = "BY", order = "ORDER"
-        case asc = "ASC", desc = "DESC"
-        case and = "AND", or = "OR", not = "NOT", `in` = "IN", between = "BETWEEN", like = "LIKE"
-        case `true` = "TRUE", `false` = "FALSE", null = "NULL"
-        case from = "FROM", all = "ALL", `as` = "AS", distinct = "DISTINCT", having = "HAVING", join = "JOIN"
+        case select = "SELECT"
+        case `where` = "WHERE"
+        case group = "GROUP"
+        case by = "BY"
+        case order = "ORDER"
+        case asc = "ASC"
+        case desc = "DESC"
+        case and = "AND"
+        case or = "OR"
+        case not = "NOT"
+        case `in` = "IN"
+        case between = "BETWEEN"
+        case like = "LIKE"
+        case `true` = "TRUE"
+        case `false` = "FALSE"
+        case null = "NULL"
+        case from = "FROM"
+        case all = "ALL"
+        case `as` = "AS"
+        case distinct = "DISTINCT"
+        case having = "HAVING"
+        case join = "JOIN"
         case union = "UNION"
     }
 
@@ -85,27 +102,43 @@ extension ResourceQuery {
                 let next: Unicode.Scalar? = index + 1 < source.count ? source[index + 1] : nil
                 var kind: TokenKind
                 switch c {
-                case "(": kind = .symbol(.leftParen); index += 1
-                case ")": kind = .symbol(.rightParen); index += 1
-                case ",": kind = .symbol(.comma); index += 1
-                case "*": kind = .symbol(.star); index += 1
-                case "=": kind = .symbol(.equal); index += 1
+                case "(":
+                    kind = .symbol(.leftParen)
+                    index += 1
+                case ")":
+                    kind = .symbol(.rightParen)
+                    index += 1
+                case ",":
+                    kind = .symbol(.comma)
+                    index += 1
+                case "*":
+                    kind = .symbol(.star)
+                    index += 1
+                case "=":
+                    kind = .symbol(.equal)
+                    index += 1
                 case "<":
                     if next == "=" {
-                        kind = .symbol(.lessOrEqual); index += 2
+                        kind = .symbol(.lessOrEqual)
+                        index += 2
                     } else if next == ">" {
-                        kind = .symbol(.notEqual); index += 2
+                        kind = .symbol(.notEqual)
+                        index += 2
                     } else {
-                        kind = .symbol(.less); index += 1
+                        kind = .symbol(.less)
+                        index += 1
                     }
                 case ">":
                     if next == "=" {
-                        kind = .symbol(.greaterOrEqual); index += 2
+                        kind = .symbol(.greaterOrEqual)
+                        index += 2
                     } else {
-                        kind = .symbol(.greater); index += 1
+                        kind = .symbol(.greater)
+                        index += 1
                     }
                 case "!" where next == "=":
-                    kind = .symbol(.notEqual); index += 2
+                    kind = .symbol(.notEqual)
+                    index += 2
                 case "'":
                     kind = .string(try readString(source, &index))
                 default:

@@ -164,7 +164,9 @@ enum ManagedRules {
 
     /// Whether a trail matches the rule's optional bucket, topic and log-group parameters.
     private static func matches(_ trail: ResourceState, _ parameters: [String: String]) -> Bool {
-        for (parameter, member) in [("s3BucketName", "s3BucketName"), ("snsTopicArn", "snsTopicARN"), ("cloudWatchLogsLogGroupArn", "cloudWatchLogsLogGroupArn")] {
+        for (parameter, member) in [
+            ("s3BucketName", "s3BucketName"), ("snsTopicArn", "snsTopicARN"), ("cloudWatchLogsLogGroupArn", "cloudWatchLogsLogGroupArn"),
+        ] {
             if let wanted = parameters[parameter], !wanted.isEmpty, trail.configuration[member]?.string != wanted { return false }
         }
         return true
@@ -225,9 +227,13 @@ extension ConfigStore {
         guard var input = call.input["ConfigRule"]?.object else { throw AWSError("InvalidParameterValueException", "ConfigRule is required.") }
         let owner = input["Source"]?["Owner"]?.string
         if owner == "AWS", try await recorder(scope: scope) == nil {
-            throw AWSError("NoAvailableConfigurationRecorderException", "You must create a configuration recorder before you can create or update a Config rule.")
+            throw AWSError(
+                "NoAvailableConfigurationRecorderException", "You must create a configuration recorder before you can create or update a Config rule."
+            )
         }
-        if let text = input["InputParameters"]?.string, let data = text.data(using: .utf8), (try? JSONDecoder().decode(JSONValue.self, from: data))?.object == nil {
+        if let text = input["InputParameters"]?.string, let data = text.data(using: .utf8),
+            (try? JSONDecoder().decode(JSONValue.self, from: data))?.object == nil
+        {
             throw AWSError("InvalidParameterValueException", "Invalid InputParameters: \(text)")
         }
         if input["Scope"]?["TagValue"] != nil, input["Scope"]?["TagKey"] == nil {
@@ -251,7 +257,9 @@ extension ConfigStore {
             throw noSuchRule(name)
         }
         if existing == nil, existingRules.count >= 1000 {
-            throw AWSError("MaxNumberOfConfigRulesExceededException", "Failed to put config rule '\(name)' because the maximum number of config rules: 1000 is reached.")
+            throw AWSError(
+                "MaxNumberOfConfigRulesExceededException",
+                "Failed to put config rule '\(name)' because the maximum number of config rules: 1000 is reached.")
         }
         let id = existing?.rule["ConfigRuleId"]?.string ?? "config-rule-" + IDs.alphanumeric(6).lowercased()
         input["ConfigRuleName"] = .string(name)
@@ -375,7 +383,8 @@ extension ConfigStore {
             for result in try await evaluations(scope: scope, rule: rule.name) {
                 if let type, type != result.resourceType { continue }
                 if let id, id != result.resourceId { continue }
-                byResource[result.resourceType + "\t" + result.resourceId, default: (result.resourceType, result.resourceId, [])].results.append(result)
+                byResource[result.resourceType + "\t" + result.resourceId, default: (result.resourceType, result.resourceId, [])].results.append(
+                    result)
             }
         }
         var out: [JSONValue] = []
@@ -441,7 +450,9 @@ extension ConfigStore {
                 let verdicts = ManagedRules.evaluate(
                     identifier, parameters: rule.parameters, scope: rule.rule["Scope"], account: account, items: items, trails: trails ?? [])
                 var previous: [String: StoredEvaluation] = [:]
-                for result in try await evaluations(scope: scope, rule: rule.name) { previous[result.resourceType + "\t" + result.resourceId] = result }
+                for result in try await evaluations(scope: scope, rule: rule.name) {
+                    previous[result.resourceType + "\t" + result.resourceId] = result
+                }
                 var kept: Set<String> = []
                 for verdict in verdicts {
                     let key = verdict.resourceType + "\t" + verdict.resourceId
@@ -509,7 +520,8 @@ extension ConfigStore {
         w.field("messageType", "ComplianceChangeNotification")
         w.field("recordVersion", "1.0")
         w.endObject()
-        let subject = "[AWS Config:\(region)] \(result.resourceType) \(result.resourceId) is \(result.compliance) with \(rule.name) in Account \(account)"
+        let subject =
+            "[AWS Config:\(region)] \(result.resourceType) \(result.resourceId) is \(result.compliance) with \(rule.name) in Account \(account)"
         await send(topic: topic, subject: subject, message: w.string, scope: Self.scope(account, region))
     }
 }

@@ -1,7 +1,7 @@
 package import AWSCore
 import Foundation
-import Synchronization
 package import Storage
+import Synchronization
 
 /// Every credential Cairn accepts: the identities file's long-term keys and the temporary credentials STS issued.
 ///

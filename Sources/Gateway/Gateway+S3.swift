@@ -95,7 +95,9 @@ extension Gateway {
             throw AWSError("AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters", status: 403)
         }
         guard let credential = vault.credential(for: keyID) else { throw WireRenderer.s3AuthError(.unknownAccessKey(keyID)) }
-        guard expires >= now else { throw AWSError("AccessDenied", "Request has expired", status: 403, details: ["Expires": Timestamp.iso8601(expires)]) }
+        guard expires >= now else {
+            throw AWSError("AccessDenied", "Request has expired", status: 403, details: ["Expires": Timestamp.iso8601(expires)])
+        }
         var headers: [(name: String, value: String)] = []
         for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
         let host = (request.head.authority ?? "").split(separator: ":").first.map(String.init) ?? ""

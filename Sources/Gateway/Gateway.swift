@@ -191,7 +191,8 @@ package struct Gateway: HTTPResponder {
                 failure = error
             } catch {
                 context.logger.error(
-                    "operation failed", metadata: ["aws.request.id": "\(requestID)", "aws.operation": "\(operationName)", "error": "\(String(reflecting: error))"])
+                    "operation failed",
+                    metadata: ["aws.request.id": "\(requestID)", "aws.operation": "\(operationName)", "error": "\(String(reflecting: error))"])
                 failure = .internalFailure
             }
         }
@@ -382,7 +383,9 @@ package struct Gateway: HTTPResponder {
             {
                 return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: body)))
             }
-            return Response(status: .notFound, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"not found"}"#)))
+            return Response(
+                status: .notFound, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"not found"}"#)))
         }
     }
 }

@@ -154,8 +154,10 @@ package enum WireRenderer {
         let request = Timestamp.parseAmzDate(requestTime) ?? 0
         let server = Timestamp.parseAmzDate(serverTime) ?? 0
         if request < server {
-            return "Signature expired: \(requestTime) is now earlier than \(Timestamp.amzDate(server - SigV4Verifier.maximumSkew)) (\(serverTime) - 15 min.)"
+            return
+                "Signature expired: \(requestTime) is now earlier than \(Timestamp.amzDate(server - SigV4Verifier.maximumSkew)) (\(serverTime) - 15 min.)"
         }
-        return "Signature not yet current: \(requestTime) is still later than \(Timestamp.amzDate(server + SigV4Verifier.maximumSkew)) (\(serverTime) + 15 min.)"
+        return
+            "Signature not yet current: \(requestTime) is still later than \(Timestamp.amzDate(server + SigV4Verifier.maximumSkew)) (\(serverTime) + 15 min.)"
     }
 }

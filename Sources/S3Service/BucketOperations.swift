@@ -1,10 +1,10 @@
 import AWSCore
-import Storage
 import Crypto
 import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
+import Storage
 
 /// Bucket-level operations: create, list, delete and the bucket's configuration subresources.
 extension S3Service {

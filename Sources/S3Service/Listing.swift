@@ -1,9 +1,9 @@
 import AWSCore
-import Storage
 import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
+import Storage
 
 /// ListObjects (v1) and ListObjectsV2.
 extension S3Service {

@@ -193,10 +193,14 @@ extension S3Service {
         if let text = r.header("x-amz-copy-source-range") {
             let parts = text.hasPrefix("bytes=") ? text.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false) : []
             guard parts.count == 2, let first = Int64(parts[0]), let last = Int64(parts[1]), first <= last else {
-                throw S3Errors.invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy", name: "x-amz-copy-source-range", value: text)
+                throw S3Errors.invalidArgument(
+                    "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+                    name: "x-amz-copy-source-range", value: text)
             }
             guard last < source.object.size else {
-                throw AWSError("InvalidRange", "The requested range is not satisfiable", status: 416, details: ["RangeRequested": text, "ActualObjectSize": String(source.object.size)])
+                throw AWSError(
+                    "InvalidRange", "The requested range is not satisfiable", status: 416,
+                    details: ["RangeRequested": text, "ActualObjectSize": String(source.object.size)])
             }
             range = first..<(last + 1)
         }
@@ -227,7 +231,8 @@ extension S3Service {
         var chosen: [UploadedPart] = []
         let invalidPart = AWSError(
             "InvalidPart",
-            "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
+            "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+        )
         for node in requested {
             guard let numberText = node.value("PartNumber"), let number = Int(numberText) else { throw S3XML.malformed }
             if let last = chosen.last, number <= last.number {
@@ -241,7 +246,8 @@ extension S3Service {
             if let algorithm = upload.checksumAlgorithm, node.value("Checksum" + algorithm) == nil {
                 throw AWSError(
                     "InvalidRequest",
-                    "The upload was created using a \(algorithm.lowercased()) checksum. The complete request must include the checksum for each part. It was missing for part \(number) in the request.")
+                    "The upload was created using a \(algorithm.lowercased()) checksum. The complete request must include the checksum for each part. It was missing for part \(number) in the request."
+                )
             }
             chosen.append(part)
         }

@@ -1,12 +1,12 @@
 import AWSCore
 import Crypto
-import Storage
-import _NIOFileSystem
 import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Storage
+import _NIOFileSystem
 
 /// Object-level operations: put, get, head, delete, copy.
 extension S3Service {
@@ -92,7 +92,10 @@ extension S3Service {
     /// The storage class an upload asks for.
     static func storageClass(_ r: S3Request) throws(AWSError) -> String {
         let value = r.header("x-amz-storage-class") ?? "STANDARD"
-        let known = ["STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"]
+        let known = [
+            "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS",
+            "SNOW", "EXPRESS_ONEZONE",
+        ]
         guard known.contains(value) else {
             throw AWSError("InvalidStorageClass", "The storage class you specified is not valid", details: ["StorageClassRequested": value])
         }
@@ -107,16 +110,22 @@ extension S3Service {
         let current = try? await object(bucket, key)
         if let ifNoneMatch {
             guard ifNoneMatch == "*" else {
-                throw AWSError("NotImplemented", "A header you provided implies functionality that is not implemented", status: 501, details: ["Header": "If-None-Match"])
+                throw AWSError(
+                    "NotImplemented", "A header you provided implies functionality that is not implemented", status: 501,
+                    details: ["Header": "If-None-Match"])
             }
             if current != nil {
-                throw AWSError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", status: 412, details: ["Condition": "If-None-Match"])
+                throw AWSError(
+                    "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", status: 412,
+                    details: ["Condition": "If-None-Match"])
             }
         }
         if let ifMatch {
             guard let current else { throw S3Errors.noSuchKey(key) }
             if !ETags.matches(ifMatch, current.etag) {
-                throw AWSError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", status: 412, details: ["Condition": "If-Match"])
+                throw AWSError(
+                    "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", status: 412,
+                    details: ["Condition": "If-Match"])
             }
         }
     }
@@ -170,8 +179,13 @@ extension S3Service {
         let key = r.key ?? ""
         if buckets.bucket(r.bucket ?? "") == nil, let template = PolicyTemplates.object(bucket: r.bucket ?? "", key: key) {
             call.bytesOut = head ? 0 : template.utf8.count
-            let headers: HTTPFields = [.contentType: "application/json", .contentLength: String(template.utf8.count), .eTag: "\"\(Hex.encode(Array(Insecure.MD5.hash(data: Array(template.utf8)))))\""]
-            return head ? Response(status: .ok, headers: headers) : Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: template)))
+            let headers: HTTPFields = [
+                .contentType: "application/json", .contentLength: String(template.utf8.count),
+                .eTag: "\"\(Hex.encode(Array(Insecure.MD5.hash(data: Array(template.utf8)))))\"",
+            ]
+            return head
+                ? Response(status: .ok, headers: headers)
+                : Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: template)))
         }
         let bucket = try bucket(&call, action: "s3:GetObject", resource: Self.objectARN(r.bucket ?? "", key))
         let object = try await object(bucket.name, key)
@@ -216,7 +230,9 @@ extension S3Service {
             }
             let sizes = object.partSizes ?? [object.size]
             guard part <= sizes.count else {
-                throw AWSError("InvalidPartNumber", "The requested partnumber is not satisfiable", status: 416, details: ["PartNumberRequested": partText, "ActualPartCount": String(sizes.count)])
+                throw AWSError(
+                    "InvalidPartNumber", "The requested partnumber is not satisfiable", status: 416,
+                    details: ["PartNumberRequested": partText, "ActualPartCount": String(sizes.count)])
             }
             let start = sizes.prefix(part - 1).reduce(0, +)
             range = start..<(start + sizes[part - 1])
@@ -275,8 +291,9 @@ extension S3Service {
     func deleteObjects(_ call: inout S3Call) async throws -> Response {
         let r = call.request
         let bucket = try bucket(&call, action: "s3:DeleteObject", resource: Self.objectARN(r.bucket ?? "", "*"))
-        guard r.header("content-md5") != nil || r.headers.contains(where: { $0.name.canonicalName.hasPrefix("x-amz-checksum-") })
-            || r.header("x-amz-sdk-checksum-algorithm") != nil
+        guard
+            r.header("content-md5") != nil || r.headers.contains(where: { $0.name.canonicalName.hasPrefix("x-amz-checksum-") })
+                || r.header("x-amz-sdk-checksum-algorithm") != nil
         else {
             throw AWSError("InvalidRequest", "Missing required header for this request: Content-MD5")
         }
@@ -385,7 +402,8 @@ extension S3Service {
         {
             throw AWSError(
                 "InvalidRequest",
-                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+            )
         }
         let (file, md5) = try await copyBytes(of: source.object, range: 0..<source.object.size)
         var object = source.object

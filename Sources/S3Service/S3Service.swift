@@ -1,12 +1,12 @@
 package import AWSCore
 import Audit
+import Crypto
 import Foundation
 package import Gateway
 import HTTPTypes
 import Hummingbird
 package import Logging
 package import NIOCore
-import Crypto
 package import Storage
 
 /// Amazon S3 on Cairn's endpoint: buckets with their configuration, objects stored as files, multipart uploads.
@@ -57,7 +57,9 @@ package final class S3Service: S3Handler {
         } catch {
             logger.error(
                 "S3 operation failed",
-                metadata: ["aws.request.id": "\(request.requestID)", "aws.operation": "\(operation.rawValue)", "error": "\(String(reflecting: error))"])
+                metadata: [
+                    "aws.request.id": "\(request.requestID)", "aws.operation": "\(operation.rawValue)", "error": "\(String(reflecting: error))",
+                ])
             response = .failure(AWSError("InternalError", "We encountered an internal error. Please try again.", status: 500))
         }
         return S3Outcome(

@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif

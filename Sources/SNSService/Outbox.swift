@@ -265,4 +265,3 @@ final class Outbox: Sendable {
         return Int(response.status.code)
     }
 }
-

@@ -1,6 +1,6 @@
 import AWSCore
-import Gateway
 import Foundation
+import Gateway
 import Logging
 import Synchronization
 

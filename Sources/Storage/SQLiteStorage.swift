@@ -210,13 +210,15 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         return try await pool.read { db in
             var sql: String
             var args: StatementArguments = []
-            let columns = "e.seq, e.account, e.region, e.management, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record"
+            let columns =
+                "e.seq, e.account, e.region, e.management, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record"
             var timeColumn = "e.event_time"
             var seqColumn = "e.seq"
             switch q.attribute {
             case .resourceType?, .resourceName?:
                 let column = q.attribute == .resourceType ? "type" : "name"
-                sql = "SELECT DISTINCT \(columns) FROM event_resources r JOIN events e ON e.seq = r.seq WHERE r.account = ? AND r.region = ? AND r.management = 1 AND r.\(column) = ?"
+                sql =
+                    "SELECT DISTINCT \(columns) FROM event_resources r JOIN events e ON e.seq = r.seq WHERE r.account = ? AND r.region = ? AND r.management = 1 AND r.\(column) = ?"
                 args += [q.accountId, q.region, q.value]
                 timeColumn = "r.event_time"
                 seqColumn = "r.seq"
@@ -379,7 +381,8 @@ extension SQLiteStorage {
             for change in changes {
                 if let value = change.value {
                     try db.execute(
-                        sql: "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value",
+                        sql:
+                            "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value",
                         arguments: [change.namespace, change.key, Data(value)])
                 } else {
                     try db.execute(sql: "DELETE FROM state WHERE namespace = ? AND key = ?", arguments: [change.namespace, change.key])

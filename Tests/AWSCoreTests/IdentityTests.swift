@@ -86,13 +86,14 @@ struct IdentityDirectoryTests {
 
     @Test("a valid file indexes root keys, user keys, roles and aliases")
     func valid() throws {
-        let directory = try IdentityDirectory(try file([
-            Account(
-                alias: "prod", root: [key("AKIAROOT")],
-                users: [User(name: "alice", path: "/dev/team/", keys: [key("AKIAALICE1"), key("AKIAALICE2")])],
-                roles: [Role(name: "Admin", path: nil, trusted: ["444455556666"])]),
-            Account(id: "444455556666", users: [User(name: "bob", path: nil, keys: [key("AKIABOB")])]),
-        ]))
+        let directory = try IdentityDirectory(
+            try file([
+                Account(
+                    alias: "prod", root: [key("AKIAROOT")],
+                    users: [User(name: "alice", path: "/dev/team/", keys: [key("AKIAALICE1"), key("AKIAALICE2")])],
+                    roles: [Role(name: "Admin", path: nil, trusted: ["444455556666"])]),
+                Account(id: "444455556666", users: [User(name: "bob", path: nil, keys: [key("AKIABOB")])]),
+            ]))
         #expect(directory.keys.count == 4)
         #expect(directory.keys["AKIAROOT"]?.caller.kind == .root)
         #expect(directory.keys["AKIAROOT"]?.caller.accountAlias == "prod")
@@ -106,7 +107,9 @@ struct IdentityDirectoryTests {
     @Test("no accounts at all is an error")
     func noAccounts() { expectRejected([], "no accounts") }
 
-    @Test("account ids must be exactly 12 ASCII digits", arguments: ["12345678901", "1234567890123", "12345678901a", "", "١٢٣٤٥٦٧٨٩٠١٢", "12345678901²"])
+    @Test(
+        "account ids must be exactly 12 ASCII digits",
+        arguments: ["12345678901", "1234567890123", "12345678901a", "", "١٢٣٤٥٦٧٨٩٠١٢", "12345678901²"])
     func badAccountId(id: String) { expectRejected([Account(id: id)], "must be 12 digits") }
 
     @Test("an account defined twice is an error")
@@ -161,7 +164,10 @@ struct PrincipalIdsTests {
     @Test("user ids are AIDA + 17 base-32 characters, role ids AROA + 17")
     func format() {
         for name in ["test", "alice", "a", String(repeating: "z", count: 64)] {
-            for (id, prefix) in [(PrincipalIds.userId(account: "000000000000", name: name), "AIDA"), (PrincipalIds.roleId(account: "000000000000", name: name), "AROA")] {
+            for (id, prefix) in [
+                (PrincipalIds.userId(account: "000000000000", name: name), "AIDA"),
+                (PrincipalIds.roleId(account: "000000000000", name: name), "AROA"),
+            ] {
                 #expect(id.count == 21)
                 #expect(id.hasPrefix(prefix))
                 #expect(id.dropFirst(4).allSatisfy { Self.base32.contains($0) }, "\(id)")

@@ -82,8 +82,10 @@ struct ParserPropertyTests {
     @Test("ShapeCodec.decodeQuery: random parameters give a value or the codec's error, never a trap")
     func decodeQuery() {
         var rng = SeededGenerator(seed: Self.seed &+ 1)
-        let names = ["Name", "Count", "Size", "Enabled", "Ratio", "When", "Names.member.1", "Names.member.2", "Bucket",
-                     "Attributes.entry.1.key", "Attributes.entry.1.value", "Config.Mode", "Items.member.1.Id"]
+        let names = [
+            "Name", "Count", "Size", "Enabled", "Ratio", "When", "Names.member.1", "Names.member.2", "Bucket",
+            "Attributes.entry.1.key", "Attributes.entry.1.value", "Config.Mode", "Items.member.1.Id",
+        ]
         for _ in 0..<600 {
             var params: [String: String] = [:]
             for _ in 0..<Int.random(in: 0...6, using: &rng) {

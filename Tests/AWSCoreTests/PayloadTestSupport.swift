@@ -183,8 +183,11 @@ enum AWSExample {
 
     /// The example's request headers, with the given content SHA-256 value and extra headers.
     static func headers(contentSHA256: String, extra: [(String, String)], signature: String) -> [(name: String, value: String)] {
-        let signed = (["content-encoding", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-decoded-content-length",
-            "x-amz-storage-class"] + extra.map { $0.0 } + (contentSHA256.hasSuffix("TRAILER") ? [] : ["content-length"])).sorted()
+        let signed =
+            ([
+                "content-encoding", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-decoded-content-length",
+                "x-amz-storage-class",
+            ] + extra.map { $0.0 } + (contentSHA256.hasSuffix("TRAILER") ? [] : ["content-length"])).sorted()
         var headers: [(name: String, value: String)] = [
             ("host", "s3.amazonaws.com"), ("x-amz-date", amzDate), ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
             ("content-encoding", "aws-chunked"), ("x-amz-decoded-content-length", "66560"),
@@ -192,10 +195,11 @@ enum AWSExample {
         ]
         if !contentSHA256.hasSuffix("TRAILER") { headers.append(("content-length", "66824")) }
         headers += extra.map { (name: $0.0, value: $0.1) }
-        headers.append((
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/\(scope),SignedHeaders=\(signed.joined(separator: ";")),Signature=\(signature)"
-        ))
+        headers.append(
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/\(scope),SignedHeaders=\(signed.joined(separator: ";")),Signature=\(signature)"
+            ))
         return headers
     }
 

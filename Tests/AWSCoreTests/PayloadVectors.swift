@@ -16,18 +16,56 @@ enum PayloadVectors {
 
     /// Digests computed by botocore's checksum classes (awscrt for CRC32C and CRC64NVME).
     static let checksums: [ChecksumVector] = [
-        ChecksumVector(name: "empty", data: Array("".utf8), base64: ["CRC32": "AAAAAA==", "CRC32C": "AAAAAA==", "CRC64NVME": "AAAAAAAAAAA=", "SHA1": "2jmj7l5rSw0yVb/vlWAYkK/YBwk=", "SHA256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "SHA512": "z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==", "MD5": "1B2M2Y8AsgTpgAmY7PhCfg=="], md5Hex: "d41d8cd98f00b204e9800998ecf8427e"),
-        ChecksumVector(name: "check", data: Array("123456789".utf8), base64: ["CRC32": "y/Q5Jg==", "CRC32C": "4waSgw==", "CRC64NVME": "rosUhgp5mIg=", "SHA1": "98O8HYCOBHMq32eZZczDTKeuNEE=", "SHA256": "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=", "SHA512": "2eZ2LdHI6vbWGzxhkvxAjU1tXxF20MKRabwk5xw/J0rSf81YEbMT1oH35V7ALXPUmclUVba1u1A6z1dPuo/+hQ==", "MD5": "JfnnlDI7RTiF9RgfG2JNCw=="], md5Hex: "25f9e794323b453885f5181f1b624d0b"),
-        ChecksumVector(name: "hello", data: Array("hello world".utf8), base64: ["CRC32": "DUoRhQ==", "CRC32C": "yZRlqg==", "CRC64NVME": "jSnVw/bqjr4=", "SHA1": "Kq5sNclPz7QV2+lfQIuc6R7oRu0=", "SHA256": "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=", "SHA512": "MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw==", "MD5": "XrY7u+Ae7tCTyyK7j1rNww=="], md5Hex: "5eb63bbbe01eeed093cb22bb8f5acdc3"),
-        ChecksumVector(name: "pattern-1000", data: pattern(1000), base64: ["CRC32": "kfQ97A==", "CRC32C": "EpO4pQ==", "CRC64NVME": "WXOpENiKmT4=", "SHA1": "bY4vM9vUMot5TWa+TRq77BxvD7s=", "SHA256": "lFrN9XXWokML9NYWPh0DtLC4lvzvEHyLJL9/8HpiH6M=", "SHA512": "imHq0A2P5TgWBFefPl+/7s7QLDvb4TBhjibOmXHwBdW2KSUyZP3vFm2fTSoRsbHAZDQ+B/S+MoqvFrQyOcnD4A==", "MD5": "vzj9RN+zgt8aUO4UrYPEbA=="], md5Hex: "bf38fd44dfb382df1a50ee14ad83c46c"),
-        ChecksumVector(name: "pattern-1MiB+13", data: pattern(1048589), base64: ["CRC32": "HiQ4nA==", "CRC32C": "1ntf4A==", "CRC64NVME": "DaTSgbxTqBQ=", "SHA1": "YzmN0OXyOr4qzV/XCKEWNGiUum4=", "SHA256": "xvWxuC1fZELfxG3Xgb2KpC4/kWY1EzzpSUFX+1lxFjU=", "SHA512": "+ssqvC52Sl5yn+3IYrS/3y7S9bpZEnVew6QzwoGwD5c0nIbeMYPfQtTu5u0dvdvUWVLgKahGpCFMoX1GCJcG0Q==", "MD5": "ZWijsZ9oMBBL7ZebLC4jag=="], md5Hex: "6568a3b19f6830104bed979b2c2e236a"),
+        ChecksumVector(
+            name: "empty", data: Array("".utf8),
+            base64: [
+                "CRC32": "AAAAAA==", "CRC32C": "AAAAAA==", "CRC64NVME": "AAAAAAAAAAA=", "SHA1": "2jmj7l5rSw0yVb/vlWAYkK/YBwk=",
+                "SHA256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                "SHA512": "z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==",
+                "MD5": "1B2M2Y8AsgTpgAmY7PhCfg==",
+            ], md5Hex: "d41d8cd98f00b204e9800998ecf8427e"),
+        ChecksumVector(
+            name: "check", data: Array("123456789".utf8),
+            base64: [
+                "CRC32": "y/Q5Jg==", "CRC32C": "4waSgw==", "CRC64NVME": "rosUhgp5mIg=", "SHA1": "98O8HYCOBHMq32eZZczDTKeuNEE=",
+                "SHA256": "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=",
+                "SHA512": "2eZ2LdHI6vbWGzxhkvxAjU1tXxF20MKRabwk5xw/J0rSf81YEbMT1oH35V7ALXPUmclUVba1u1A6z1dPuo/+hQ==",
+                "MD5": "JfnnlDI7RTiF9RgfG2JNCw==",
+            ], md5Hex: "25f9e794323b453885f5181f1b624d0b"),
+        ChecksumVector(
+            name: "hello", data: Array("hello world".utf8),
+            base64: [
+                "CRC32": "DUoRhQ==", "CRC32C": "yZRlqg==", "CRC64NVME": "jSnVw/bqjr4=", "SHA1": "Kq5sNclPz7QV2+lfQIuc6R7oRu0=",
+                "SHA256": "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=",
+                "SHA512": "MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw==",
+                "MD5": "XrY7u+Ae7tCTyyK7j1rNww==",
+            ], md5Hex: "5eb63bbbe01eeed093cb22bb8f5acdc3"),
+        ChecksumVector(
+            name: "pattern-1000", data: pattern(1000),
+            base64: [
+                "CRC32": "kfQ97A==", "CRC32C": "EpO4pQ==", "CRC64NVME": "WXOpENiKmT4=", "SHA1": "bY4vM9vUMot5TWa+TRq77BxvD7s=",
+                "SHA256": "lFrN9XXWokML9NYWPh0DtLC4lvzvEHyLJL9/8HpiH6M=",
+                "SHA512": "imHq0A2P5TgWBFefPl+/7s7QLDvb4TBhjibOmXHwBdW2KSUyZP3vFm2fTSoRsbHAZDQ+B/S+MoqvFrQyOcnD4A==",
+                "MD5": "vzj9RN+zgt8aUO4UrYPEbA==",
+            ], md5Hex: "bf38fd44dfb382df1a50ee14ad83c46c"),
+        ChecksumVector(
+            name: "pattern-1MiB+13", data: pattern(1048589),
+            base64: [
+                "CRC32": "HiQ4nA==", "CRC32C": "1ntf4A==", "CRC64NVME": "DaTSgbxTqBQ=", "SHA1": "YzmN0OXyOr4qzV/XCKEWNGiUum4=",
+                "SHA256": "xvWxuC1fZELfxG3Xgb2KpC4/kWY1EzzpSUFX+1lxFjU=",
+                "SHA512": "+ssqvC52Sl5yn+3IYrS/3y7S9bpZEnVew6QzwoGwD5c0nIbeMYPfQtTu5u0dvdvUWVLgKahGpCFMoX1GCJcG0Q==",
+                "MD5": "ZWijsZ9oMBBL7ZebLC4jag==",
+            ], md5Hex: "6568a3b19f6830104bed979b2c2e236a"),
     ]
 
     /// Requests boto3's put_object and upload_part make, captured before sending.
     static let botocore: [BodyVector] = [
         BodyVector(
             name: "put_object https default",
-            headers: [("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"), ("x-amz-decoded-content-length", "11"), ("x-amz-sdk-checksum-algorithm", "CRC32"), ("x-amz-trailer", "x-amz-checksum-crc32")],
+            headers: [
+                ("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "11"), ("x-amz-sdk-checksum-algorithm", "CRC32"), ("x-amz-trailer", "x-amz-checksum-crc32"),
+            ],
             data: Array("hello world".utf8),
             chunkSizes: [11],
             trailers: ["x-amz-checksum-crc32:DUoRhQ=="],
@@ -37,7 +75,10 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "put_object https empty",
-            headers: [("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"), ("x-amz-decoded-content-length", "0"), ("x-amz-sdk-checksum-algorithm", "CRC32"), ("x-amz-trailer", "x-amz-checksum-crc32")],
+            headers: [
+                ("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "0"), ("x-amz-sdk-checksum-algorithm", "CRC32"), ("x-amz-trailer", "x-amz-checksum-crc32"),
+            ],
             data: Array("".utf8),
             chunkSizes: [],
             trailers: ["x-amz-checksum-crc32:AAAAAA=="],
@@ -47,7 +88,10 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "put_object https SHA256",
-            headers: [("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"), ("x-amz-decoded-content-length", "3000"), ("x-amz-sdk-checksum-algorithm", "SHA256"), ("x-amz-trailer", "x-amz-checksum-sha256")],
+            headers: [
+                ("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "3000"), ("x-amz-sdk-checksum-algorithm", "SHA256"), ("x-amz-trailer", "x-amz-checksum-sha256"),
+            ],
             data: pattern(3000),
             chunkSizes: [3000],
             trailers: ["x-amz-checksum-sha256:mhGIW/hcW217oG5RPAsnuSYSRRSzRsmw67VHWR1J3PM="],
@@ -57,7 +101,10 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "put_object https SHA1",
-            headers: [("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"), ("x-amz-decoded-content-length", "70000"), ("x-amz-sdk-checksum-algorithm", "SHA1"), ("x-amz-trailer", "x-amz-checksum-sha1")],
+            headers: [
+                ("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "70000"), ("x-amz-sdk-checksum-algorithm", "SHA1"), ("x-amz-trailer", "x-amz-checksum-sha1"),
+            ],
             data: pattern(70000),
             chunkSizes: [70000],
             trailers: ["x-amz-checksum-sha1:30fSKaTLroK35TUbAFhpMtFySC0="],
@@ -67,7 +114,10 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "put_object https CRC32C",
-            headers: [("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"), ("x-amz-decoded-content-length", "2500000"), ("x-amz-sdk-checksum-algorithm", "CRC32C"), ("x-amz-trailer", "x-amz-checksum-crc32c")],
+            headers: [
+                ("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "2500000"), ("x-amz-sdk-checksum-algorithm", "CRC32C"), ("x-amz-trailer", "x-amz-checksum-crc32c"),
+            ],
             data: pattern(2500000),
             chunkSizes: [1048576, 1048576, 402848],
             trailers: ["x-amz-checksum-crc32c:h/xv8A=="],
@@ -77,7 +127,11 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "upload_part https CRC64NVME",
-            headers: [("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"), ("x-amz-decoded-content-length", "1048577"), ("x-amz-sdk-checksum-algorithm", "CRC64NVME"), ("x-amz-trailer", "x-amz-checksum-crc64nvme")],
+            headers: [
+                ("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "1048577"), ("x-amz-sdk-checksum-algorithm", "CRC64NVME"),
+                ("x-amz-trailer", "x-amz-checksum-crc64nvme"),
+            ],
             data: pattern(1048577),
             chunkSizes: [1048576, 1],
             trailers: ["x-amz-checksum-crc64nvme:mfLrA+XBZTg="],
@@ -87,7 +141,10 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "upload_part https default",
-            headers: [("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"), ("x-amz-decoded-content-length", "5000"), ("x-amz-sdk-checksum-algorithm", "CRC32"), ("x-amz-trailer", "x-amz-checksum-crc32")],
+            headers: [
+                ("content-encoding", "aws-chunked"), ("transfer-encoding", "chunked"), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+                ("x-amz-decoded-content-length", "5000"), ("x-amz-sdk-checksum-algorithm", "CRC32"), ("x-amz-trailer", "x-amz-checksum-crc32"),
+            ],
             data: pattern(5000),
             chunkSizes: [5000],
             trailers: ["x-amz-checksum-crc32:+Duc+Q=="],
@@ -97,7 +154,11 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "put_object http default",
-            headers: [("content-length", "11"), ("x-amz-checksum-crc32", "DUoRhQ=="), ("x-amz-content-sha256", "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"), ("x-amz-sdk-checksum-algorithm", "CRC32")],
+            headers: [
+                ("content-length", "11"), ("x-amz-checksum-crc32", "DUoRhQ=="),
+                ("x-amz-content-sha256", "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"),
+                ("x-amz-sdk-checksum-algorithm", "CRC32"),
+            ],
             data: Array("hello world".utf8),
             chunkSizes: [],
             trailers: [],
@@ -107,7 +168,12 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "put_object http SHA256 + Content-MD5",
-            headers: [("content-length", "3000"), ("content-md5", "XnuJoyZjVShbmWyG0yNmCg=="), ("x-amz-checksum-sha256", "mhGIW/hcW217oG5RPAsnuSYSRRSzRsmw67VHWR1J3PM="), ("x-amz-content-sha256", "9a11885bf85c5b6d7ba06e513c0b27b926124514b346c9b0ebb547591d49dcf3"), ("x-amz-sdk-checksum-algorithm", "SHA256")],
+            headers: [
+                ("content-length", "3000"), ("content-md5", "XnuJoyZjVShbmWyG0yNmCg=="),
+                ("x-amz-checksum-sha256", "mhGIW/hcW217oG5RPAsnuSYSRRSzRsmw67VHWR1J3PM="),
+                ("x-amz-content-sha256", "9a11885bf85c5b6d7ba06e513c0b27b926124514b346c9b0ebb547591d49dcf3"),
+                ("x-amz-sdk-checksum-algorithm", "SHA256"),
+            ],
             data: pattern(3000),
             chunkSizes: [],
             trailers: [],
@@ -117,7 +183,11 @@ enum PayloadVectors {
         ),
         BodyVector(
             name: "upload_part http default",
-            headers: [("content-length", "5000"), ("x-amz-checksum-crc32", "+Duc+Q=="), ("x-amz-content-sha256", "20460e5466ca889a4c39fcea000ba648f94561001d061a26b618624a2ab6929f"), ("x-amz-sdk-checksum-algorithm", "CRC32")],
+            headers: [
+                ("content-length", "5000"), ("x-amz-checksum-crc32", "+Duc+Q=="),
+                ("x-amz-content-sha256", "20460e5466ca889a4c39fcea000ba648f94561001d061a26b618624a2ab6929f"),
+                ("x-amz-sdk-checksum-algorithm", "CRC32"),
+            ],
             data: pattern(5000),
             chunkSizes: [],
             trailers: [],
@@ -131,45 +201,91 @@ enum PayloadVectors {
     static let signed: [SignedBodyVector] = [
         SignedBodyVector(
             name: "signed 64 KiB chunks",
-            headers: [("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length, Signature=ab48d5506771f30541d75da8f9b6fc26689d6b2be96b51411d80aba88448f895"), ("content-encoding", "aws-chunked"), ("host", "127.0.0.1:4566"), ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"), ("x-amz-date", "20250314T150926Z"), ("x-amz-decoded-content-length", "132072")],
+            headers: [
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length, Signature=ab48d5506771f30541d75da8f9b6fc26689d6b2be96b51411d80aba88448f895"
+                ), ("content-encoding", "aws-chunked"), ("host", "127.0.0.1:4566"), ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+                ("x-amz-date", "20250314T150926Z"), ("x-amz-decoded-content-length", "132072"),
+            ],
             seed: "ab48d5506771f30541d75da8f9b6fc26689d6b2be96b51411d80aba88448f895",
             data: pattern(132072),
             chunkSizes: [65536, 65536, 1000],
-            chunkSignatures: ["f1002bef4d23cae959ea160a5e07ef8da385a83925f0651194721c4915129cd4", "532b7faad9d568eec212beb946c95da866ae0f27e820dc6e2acbd4f3e2750a7d", "0fee4e8743c4e71011344d395d396a4721f0f128611fc07f7a005b71fe7b97d6", "4f968751186ed31dd02d68db8eb93d4074fda4b7d0e774c59b3755bbcbcd0ece"],
+            chunkSignatures: [
+                "f1002bef4d23cae959ea160a5e07ef8da385a83925f0651194721c4915129cd4",
+                "532b7faad9d568eec212beb946c95da866ae0f27e820dc6e2acbd4f3e2750a7d",
+                "0fee4e8743c4e71011344d395d396a4721f0f128611fc07f7a005b71fe7b97d6",
+                "4f968751186ed31dd02d68db8eb93d4074fda4b7d0e774c59b3755bbcbcd0ece",
+            ],
             trailers: [],
             bodyLength: 132426,
             bodySHA256: "c001df9d44a55712b1398ed8b639018f7d04aa67d0adac8eb41c29d613ac9e2f"
         ),
         SignedBodyVector(
             name: "signed one small chunk",
-            headers: [("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length, Signature=fa2440c9428b6478f4f194debd8a71447431ce787c3555d3a12105ccdbd24206"), ("content-encoding", "aws-chunked"), ("host", "127.0.0.1:4566"), ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"), ("x-amz-date", "20250314T150926Z"), ("x-amz-decoded-content-length", "100")],
+            headers: [
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length, Signature=fa2440c9428b6478f4f194debd8a71447431ce787c3555d3a12105ccdbd24206"
+                ), ("content-encoding", "aws-chunked"), ("host", "127.0.0.1:4566"), ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+                ("x-amz-date", "20250314T150926Z"), ("x-amz-decoded-content-length", "100"),
+            ],
             seed: "fa2440c9428b6478f4f194debd8a71447431ce787c3555d3a12105ccdbd24206",
             data: pattern(100),
             chunkSizes: [100],
-            chunkSignatures: ["3fcb81180b2b6eb40213ce99dcb34d06c0a359d1c14ab6ff94652c66fa65de52", "f7bfddd1757e59f563b966c613d25044e79ae0a2d2c25d1a705f85cef7ccc558"],
+            chunkSignatures: [
+                "3fcb81180b2b6eb40213ce99dcb34d06c0a359d1c14ab6ff94652c66fa65de52",
+                "f7bfddd1757e59f563b966c613d25044e79ae0a2d2c25d1a705f85cef7ccc558",
+            ],
             trailers: [],
             bodyLength: 273,
             bodySHA256: "cbc8cca34b2e5fd29d85d726f2afd2bd85b086ca7b5bad0b8d40994f01b11ee0"
         ),
         SignedBodyVector(
             name: "signed with CRC32 trailer",
-            headers: [("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-trailer, Signature=04558c5c5cdd70b66c1ed51ae7c018fced117235ada8f6d2d84001bf2eb04d56"), ("content-encoding", "aws-chunked"), ("host", "127.0.0.1:4566"), ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"), ("x-amz-date", "20250314T150926Z"), ("x-amz-decoded-content-length", "16484"), ("x-amz-trailer", "x-amz-checksum-crc32")],
+            headers: [
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-trailer, Signature=04558c5c5cdd70b66c1ed51ae7c018fced117235ada8f6d2d84001bf2eb04d56"
+                ), ("content-encoding", "aws-chunked"), ("host", "127.0.0.1:4566"),
+                ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"), ("x-amz-date", "20250314T150926Z"),
+                ("x-amz-decoded-content-length", "16484"), ("x-amz-trailer", "x-amz-checksum-crc32"),
+            ],
             seed: "04558c5c5cdd70b66c1ed51ae7c018fced117235ada8f6d2d84001bf2eb04d56",
             data: pattern(16484),
             chunkSizes: [8192, 8192, 100],
-            chunkSignatures: ["eb1905fd9b421ad133b0cef0bf0f1007bb028cd6e9863dfff8654454165b2721", "a8fb7d708f01f5aad5b295ddccd44a5e81cca3e25ddaceaffafda7600351978c", "2b5dcf6dd20640bff437cf65a3eed128c86d16890928489413e380cb6f8e1f68", "9b24d0544861cfe787e7312ac882f338405659b3e3f545a58e657dabf1bb3c3c"],
+            chunkSignatures: [
+                "eb1905fd9b421ad133b0cef0bf0f1007bb028cd6e9863dfff8654454165b2721",
+                "a8fb7d708f01f5aad5b295ddccd44a5e81cca3e25ddaceaffafda7600351978c",
+                "2b5dcf6dd20640bff437cf65a3eed128c86d16890928489413e380cb6f8e1f68",
+                "9b24d0544861cfe787e7312ac882f338405659b3e3f545a58e657dabf1bb3c3c",
+            ],
             trailers: ["x-amz-checksum-crc32:pWZTwQ==", "x-amz-trailer-signature:5bb9ab22a7eee8417596734b3f13214add8d42a63941269d04b8d24b0c5e0354"],
             bodyLength: 16956,
             bodySHA256: "dcda271457b0588782b3513f5754c7638c1085ac143ca0b46ce07b3f38d8f2d8"
         ),
         SignedBodyVector(
             name: "signed with SHA256 trailer",
-            headers: [("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-trailer, Signature=925dea7c9afb3d7370ee833a978d4d5cebbfa26f6b199ad80bb5a9727b882ba8"), ("content-encoding", "aws-chunked"), ("host", "127.0.0.1:4566"), ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"), ("x-amz-date", "20250314T150926Z"), ("x-amz-decoded-content-length", "20005"), ("x-amz-trailer", "x-amz-checksum-sha256")],
+            headers: [
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-trailer, Signature=925dea7c9afb3d7370ee833a978d4d5cebbfa26f6b199ad80bb5a9727b882ba8"
+                ), ("content-encoding", "aws-chunked"), ("host", "127.0.0.1:4566"),
+                ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"), ("x-amz-date", "20250314T150926Z"),
+                ("x-amz-decoded-content-length", "20005"), ("x-amz-trailer", "x-amz-checksum-sha256"),
+            ],
             seed: "925dea7c9afb3d7370ee833a978d4d5cebbfa26f6b199ad80bb5a9727b882ba8",
             data: pattern(20005),
             chunkSizes: [20000, 5],
-            chunkSignatures: ["7fcd1df44b1883f0c548f84ff3b946ff79316538ca893a220b75b4185af87ef0", "afb8cefbf97e0bdb6560a152070a1da9a5aa8b71d8bf3d1920272fa09fb36a6c", "c44c58be086ae5c50ad4b04e83b08f9d587c160df57d96905e1958f75ed6e568"],
-            trailers: ["x-amz-checksum-sha256:PMJVL11xj03eo7F8eYGC5cNnXX7l2yqbWJbxCKMp6cM=", "x-amz-trailer-signature:01127ab86d115cd73b00af46f23aa282b9d177891ab8f752fcd3518dae85e256"],
+            chunkSignatures: [
+                "7fcd1df44b1883f0c548f84ff3b946ff79316538ca893a220b75b4185af87ef0",
+                "afb8cefbf97e0bdb6560a152070a1da9a5aa8b71d8bf3d1920272fa09fb36a6c",
+                "c44c58be086ae5c50ad4b04e83b08f9d587c160df57d96905e1958f75ed6e568",
+            ],
+            trailers: [
+                "x-amz-checksum-sha256:PMJVL11xj03eo7F8eYGC5cNnXX7l2yqbWJbxCKMp6cM=",
+                "x-amz-trailer-signature:01127ab86d115cd73b00af46f23aa282b9d177891ab8f752fcd3518dae85e256",
+            ],
             bodyLength: 20424,
             bodySHA256: "90b71565ddc08e911bedcacac4780db9f1691f525ec48c1ca947b26a41262656"
         ),

@@ -16,7 +16,9 @@ struct PolicyDocumentTests {
                                         "aws:SourceArn":"arn:aws:cloudtrail:us-east-1:111122223333:trail/t1"}}}]}
         """#
 
-    static func put(_ key: String, sourceArn: String = "arn:aws:cloudtrail:us-east-1:111122223333:trail/t1", service: String = "cloudtrail.amazonaws.com") -> PolicyDocument.Request {
+    static func put(
+        _ key: String, sourceArn: String = "arn:aws:cloudtrail:us-east-1:111122223333:trail/t1", service: String = "cloudtrail.amazonaws.com"
+    ) -> PolicyDocument.Request {
         PolicyDocument.Request(
             servicePrincipal: service, action: "s3:PutObject", resource: "arn:aws:s3:::bkt/\(key)",
             context: ["aws:SourceArn": sourceArn, "s3:x-amz-acl": "bucket-owner-full-control"])
@@ -36,12 +38,15 @@ struct PolicyDocumentTests {
     }
 
     @Test func anExplicitDenyWins() throws {
-        let policy = try PolicyDocument(json: #"""
-            {"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"},
-                          {"Effect":"Deny","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::bkt/*"}]}
-            """#)
+        let policy = try PolicyDocument(
+            json: #"""
+                {"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"},
+                              {"Effect":"Deny","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::bkt/*"}]}
+                """#)
         #expect(!policy.allows(Self.put("a")))
-        #expect(policy.allows(PolicyDocument.Request(servicePrincipal: "cloudtrail.amazonaws.com", action: "s3:GetBucketAcl", resource: "arn:aws:s3:::bkt")))
+        #expect(
+            policy.allows(
+                PolicyDocument.Request(servicePrincipal: "cloudtrail.amazonaws.com", action: "s3:GetBucketAcl", resource: "arn:aws:s3:::bkt")))
     }
 
     @Test func wildcardsAndLikeOperators() throws {
@@ -50,31 +55,40 @@ struct PolicyDocumentTests {
         #expect(Glob.matches("a?c", "abc"))
         #expect(!Glob.matches("a?c", "ac"))
         #expect(!Glob.matches("arn:aws:s3:::bkt/*", "arn:aws:s3:::bkt2/a"))
-        let policy = try PolicyDocument(json: #"""
-            {"Statement":{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject",
-             "Resource":"arn:aws:s3:::bkt/*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:111122223333:trail/*"}}}}
-            """#)
+        let policy = try PolicyDocument(
+            json: #"""
+                {"Statement":{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject",
+                 "Resource":"arn:aws:s3:::bkt/*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:111122223333:trail/*"}}}}
+                """#)
         #expect(policy.allows(Self.put("x")))
         #expect(!policy.allows(Self.put("x", sourceArn: "arn:aws:cloudtrail:us-east-1:999999999999:trail/t1")))
     }
 
     @Test func aMissingConditionKeyFailsPositiveTestsOnly() throws {
-        let policy = try PolicyDocument(json: #"""
-            {"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sns:Publish","Resource":"*",
-              "Condition":{"StringNotEquals":{"aws:SourceAccount":"999999999999"}}}]}
-            """#)
-        #expect(policy.allows(PolicyDocument.Request(awsAccount: "111122223333", action: "sns:Publish", resource: "arn:aws:sns:us-east-1:111122223333:t")))
-        #expect(!policy.allows(PolicyDocument.Request(awsAccount: "222233334444", action: "sns:Publish", resource: "arn:aws:sns:us-east-1:111122223333:t")))
-        let strict = try PolicyDocument(json: #"""
-            {"Statement":[{"Effect":"Allow","Principal":"*","Action":"sns:Publish","Resource":"*",
-              "Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}
-            """#)
+        let policy = try PolicyDocument(
+            json: #"""
+                {"Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sns:Publish","Resource":"*",
+                  "Condition":{"StringNotEquals":{"aws:SourceAccount":"999999999999"}}}]}
+                """#)
+        #expect(
+            policy.allows(PolicyDocument.Request(awsAccount: "111122223333", action: "sns:Publish", resource: "arn:aws:sns:us-east-1:111122223333:t"))
+        )
+        #expect(
+            !policy.allows(
+                PolicyDocument.Request(awsAccount: "222233334444", action: "sns:Publish", resource: "arn:aws:sns:us-east-1:111122223333:t")))
+        let strict = try PolicyDocument(
+            json: #"""
+                {"Statement":[{"Effect":"Allow","Principal":"*","Action":"sns:Publish","Resource":"*",
+                  "Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}
+                """#)
         #expect(!strict.allows(PolicyDocument.Request(servicePrincipal: "cloudtrail.amazonaws.com", action: "sns:Publish", resource: "x")))
     }
 
-    @Test(arguments: ["not json", "[]", #"{"Version":"2012-10-17"}"#, #"{"Statement":[]}"#,
-                      #"{"Statement":{"Effect":"Maybe","Action":"s3:*"}}"#, #"{"Statement":{"Effect":"Allow"}}"#,
-                      #"{"Statement":{"Effect":"Allow","Action":"s3:*","Principal":"someone"}}"#])
+    @Test(arguments: [
+        "not json", "[]", #"{"Version":"2012-10-17"}"#, #"{"Statement":[]}"#,
+        #"{"Statement":{"Effect":"Maybe","Action":"s3:*"}}"#, #"{"Statement":{"Effect":"Allow"}}"#,
+        #"{"Statement":{"Effect":"Allow","Action":"s3:*","Principal":"someone"}}"#,
+    ])
     func malformedDocumentsAreRefused(_ json: String) {
         #expect(throws: PolicyError.self) { try PolicyDocument(json: json) }
     }

@@ -23,7 +23,8 @@ struct S3PayloadReaderTests {
     static let presignedAuth = try! SigV4Verifier.parseAuthorization(
         SigV4Request(
             method: "PUT", rawPath: "/bucket/key",
-            rawQuery: "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=\(String(repeating: "0", count: 64))",
+            rawQuery:
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=\(String(repeating: "0", count: 64))",
             headers: []
         )
     )

@@ -1,5 +1,6 @@
-@testable import AWSCore
 import Testing
+
+@testable import AWSCore
 
 /// The byte-level parsing of the `Authorization` header agrees with the general parser.
 @Suite("SigV4 fast path")

@@ -213,7 +213,8 @@ struct SigV4ParseAndTimeTests {
         }
     }
 
-    @Test("a missing or malformed X-Amz-Date is incompleteSignature", arguments: [nil, "2025-03-14T15:09:26Z", "20250314T150926", "20251314T150926Z"])
+    @Test(
+        "a missing or malformed X-Amz-Date is incompleteSignature", arguments: [nil, "2025-03-14T15:09:26Z", "20250314T150926", "20251314T150926Z"])
     func badDate(date: String?) {
         var headers = [("authorization", Self.goodAuth)]
         if let date { headers.append(("x-amz-date", date)) }

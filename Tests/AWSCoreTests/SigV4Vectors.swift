@@ -19,15 +19,28 @@ enum SigV4Vectors {
             method: "POST",
             rawPath: "/",
             rawQuery: "",
-            headers: [("host", "localhost:4566"), ("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails"), ("user-agent", "Boto3/1.0 md/Botocore#1.0"), ("x-amz-date", "20250314T150926Z"), ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/cloudtrail/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=dbc22dacaaa7f36da82280e8df83bb5a5a7998f50aca0bc0246e9ae95d4d75ed")],
+            headers: [
+                ("host", "localhost:4566"), ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails"),
+                ("user-agent", "Boto3/1.0 md/Botocore#1.0"), ("x-amz-date", "20250314T150926Z"),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/cloudtrail/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=dbc22dacaaa7f36da82280e8df83bb5a5a7998f50aca0bc0246e9ae95d4d75ed"
+                ),
+            ],
             body: "{\"trailNameList\":[\"arn:aws:cloudtrail:us-east-1:000000000000:trail/t1\"],\"includeShadowTrails\":false}",
             sessionToken: nil,
             payloadHash: "84ae21ef775ab5707196d4aa12af52ceafe62f885fd2a4e9582f7bddd1aee83d",
-            canonicalRequest: "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:localhost:4566\nx-amz-date:20250314T150926Z\nx-amz-target:com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails\n\ncontent-type;host;x-amz-date;x-amz-target\n84ae21ef775ab5707196d4aa12af52ceafe62f885fd2a4e9582f7bddd1aee83d",
-            stringToSign: "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/cloudtrail/aws4_request\n9f4c1bf31cd7ed2915b21c14c21b964adbd69b4c584dfe589b8feac038d344c2",
+            canonicalRequest:
+                "POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:localhost:4566\nx-amz-date:20250314T150926Z\nx-amz-target:com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails\n\ncontent-type;host;x-amz-date;x-amz-target\n84ae21ef775ab5707196d4aa12af52ceafe62f885fd2a4e9582f7bddd1aee83d",
+            stringToSign:
+                "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/cloudtrail/aws4_request\n9f4c1bf31cd7ed2915b21c14c21b964adbd69b4c584dfe589b8feac038d344c2",
             signature: "dbc22dacaaa7f36da82280e8df83bb5a5a7998f50aca0bc0246e9ae95d4d75ed",
             presignExpires: nil,
-            signerInput: [("host", "localhost:4566"), ("content-type", "application/x-amz-json-1.1"), ("x-amz-target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails")]
+            signerInput: [
+                ("host", "localhost:4566"), ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails"),
+            ]
         ),
         SigV4Vector(
             name: "query-sts",
@@ -35,12 +48,21 @@ enum SigV4Vectors {
             method: "POST",
             rawPath: "/",
             rawQuery: "",
-            headers: [("host", "localhost:4566"), ("content-type", "application/x-www-form-urlencoded; charset=utf-8"), ("x-amz-date", "20250314T150926Z"), ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5022bda82706d984038afcc34691e8c288accf98756b1355cfd84c1541de2a71")],
-            body: "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fpath%2FAdmin&RoleSessionName=bench%20session%2B1&DurationSeconds=900",
+            headers: [
+                ("host", "localhost:4566"), ("content-type", "application/x-www-form-urlencoded; charset=utf-8"), ("x-amz-date", "20250314T150926Z"),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5022bda82706d984038afcc34691e8c288accf98756b1355cfd84c1541de2a71"
+                ),
+            ],
+            body:
+                "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fpath%2FAdmin&RoleSessionName=bench%20session%2B1&DurationSeconds=900",
             sessionToken: nil,
             payloadHash: "9ae44efdbc93de3b67589abd15fd078c433fc7eddd2bb9b071e3541e24cb32f9",
-            canonicalRequest: "POST\n/\n\ncontent-type:application/x-www-form-urlencoded; charset=utf-8\nhost:localhost:4566\nx-amz-date:20250314T150926Z\n\ncontent-type;host;x-amz-date\n9ae44efdbc93de3b67589abd15fd078c433fc7eddd2bb9b071e3541e24cb32f9",
-            stringToSign: "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/sts/aws4_request\nda52cc236ec4e48d6dacbded896dc472a1f043003f2065bf8d316157c184da43",
+            canonicalRequest:
+                "POST\n/\n\ncontent-type:application/x-www-form-urlencoded; charset=utf-8\nhost:localhost:4566\nx-amz-date:20250314T150926Z\n\ncontent-type;host;x-amz-date\n9ae44efdbc93de3b67589abd15fd078c433fc7eddd2bb9b071e3541e24cb32f9",
+            stringToSign:
+                "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/sts/aws4_request\nda52cc236ec4e48d6dacbded896dc472a1f043003f2065bf8d316157c184da43",
             signature: "5022bda82706d984038afcc34691e8c288accf98756b1355cfd84c1541de2a71",
             presignExpires: nil,
             signerInput: [("host", "localhost:4566"), ("content-type", "application/x-www-form-urlencoded; charset=utf-8")]
@@ -51,12 +73,20 @@ enum SigV4Vectors {
             method: "GET",
             rawPath: "/some/./path/../dir%20name/%E2%82%AC~x",
             rawQuery: "prefix=a%20b%2Bc%3Dd~e&name=caf%C3%A9%20%E2%98%83&empty=&Zeta=1&alpha=x%2Fy",
-            headers: [("host", "localhost:4566"), ("x-amz-date", "20250314T150926Z"), ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/cloudtrail/aws4_request, SignedHeaders=host;x-amz-date, Signature=c3d31f9348ba027eaf5ea8e9482d79c51103d43c680bd23fabb36cf34b3114f4")],
+            headers: [
+                ("host", "localhost:4566"), ("x-amz-date", "20250314T150926Z"),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/cloudtrail/aws4_request, SignedHeaders=host;x-amz-date, Signature=c3d31f9348ba027eaf5ea8e9482d79c51103d43c680bd23fabb36cf34b3114f4"
+                ),
+            ],
             body: "",
             sessionToken: nil,
             payloadHash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-            canonicalRequest: "GET\n/some/dir%2520name/%25E2%2582%25AC~x\nZeta=1&alpha=x%2Fy&empty=&name=caf%C3%A9%20%E2%98%83&prefix=a%20b%2Bc%3Dd~e\nhost:localhost:4566\nx-amz-date:20250314T150926Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-            stringToSign: "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/cloudtrail/aws4_request\nfc7cf5a533cd74b83225c9b12d5b2fe1c1a02d784d46df6787ba5d09f340acc1",
+            canonicalRequest:
+                "GET\n/some/dir%2520name/%25E2%2582%25AC~x\nZeta=1&alpha=x%2Fy&empty=&name=caf%C3%A9%20%E2%98%83&prefix=a%20b%2Bc%3Dd~e\nhost:localhost:4566\nx-amz-date:20250314T150926Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            stringToSign:
+                "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/cloudtrail/aws4_request\nfc7cf5a533cd74b83225c9b12d5b2fe1c1a02d784d46df6787ba5d09f340acc1",
             signature: "c3d31f9348ba027eaf5ea8e9482d79c51103d43c680bd23fabb36cf34b3114f4",
             presignExpires: nil,
             signerInput: [("host", "localhost:4566")]
@@ -67,12 +97,21 @@ enum SigV4Vectors {
             method: "POST",
             rawPath: "/",
             rawQuery: "",
-            headers: [("host", "localhost:4566"), ("content-type", "application/x-www-form-urlencoded; charset=utf-8"), ("x-amz-date", "20250314T150926Z"), ("x-amz-security-token", "FwoGZXIvYXdzEXAMPLE//token+with/special=chars"), ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=7d5b51aac3ec560dce6cf75e4db39c21661afb2f98a501b893fbcb1facdb7c11")],
+            headers: [
+                ("host", "localhost:4566"), ("content-type", "application/x-www-form-urlencoded; charset=utf-8"), ("x-amz-date", "20250314T150926Z"),
+                ("x-amz-security-token", "FwoGZXIvYXdzEXAMPLE//token+with/special=chars"),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=7d5b51aac3ec560dce6cf75e4db39c21661afb2f98a501b893fbcb1facdb7c11"
+                ),
+            ],
             body: "Action=GetCallerIdentity&Version=2011-06-15",
             sessionToken: "FwoGZXIvYXdzEXAMPLE//token+with/special=chars",
             payloadHash: "ab821ae955788b0e33ebd34c208442ccfc2d406e2edc5e7a39bd6458fbb4f843",
-            canonicalRequest: "POST\n/\n\ncontent-type:application/x-www-form-urlencoded; charset=utf-8\nhost:localhost:4566\nx-amz-date:20250314T150926Z\nx-amz-security-token:FwoGZXIvYXdzEXAMPLE//token+with/special=chars\n\ncontent-type;host;x-amz-date;x-amz-security-token\nab821ae955788b0e33ebd34c208442ccfc2d406e2edc5e7a39bd6458fbb4f843",
-            stringToSign: "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/sts/aws4_request\n4d18991f7a536995dc1b24a7141fde30d1faa957b0d1bbf9917f6ba452380b09",
+            canonicalRequest:
+                "POST\n/\n\ncontent-type:application/x-www-form-urlencoded; charset=utf-8\nhost:localhost:4566\nx-amz-date:20250314T150926Z\nx-amz-security-token:FwoGZXIvYXdzEXAMPLE//token+with/special=chars\n\ncontent-type;host;x-amz-date;x-amz-security-token\nab821ae955788b0e33ebd34c208442ccfc2d406e2edc5e7a39bd6458fbb4f843",
+            stringToSign:
+                "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/sts/aws4_request\n4d18991f7a536995dc1b24a7141fde30d1faa957b0d1bbf9917f6ba452380b09",
             signature: "7d5b51aac3ec560dce6cf75e4db39c21661afb2f98a501b893fbcb1facdb7c11",
             presignExpires: nil,
             signerInput: [("host", "localhost:4566"), ("content-type", "application/x-www-form-urlencoded; charset=utf-8")]
@@ -83,12 +122,21 @@ enum SigV4Vectors {
             method: "PUT",
             rawPath: "/my-bucket/dir%20one/caf%C3%A9%20%E2%98%83~1.txt",
             rawQuery: "",
-            headers: [("host", "localhost:4566"), ("content-type", "text/plain"), ("x-amz-date", "20250314T150926Z"), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"), ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=40719d2430c2fdf7398fc2aaac44c98af36010874f8907d9ca2a07daf95ac77c")],
+            headers: [
+                ("host", "localhost:4566"), ("content-type", "text/plain"), ("x-amz-date", "20250314T150926Z"),
+                ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250314/us-east-1/s3/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=40719d2430c2fdf7398fc2aaac44c98af36010874f8907d9ca2a07daf95ac77c"
+                ),
+            ],
             body: "hello s3",
             sessionToken: nil,
             payloadHash: "UNSIGNED-PAYLOAD",
-            canonicalRequest: "PUT\n/my-bucket/dir%20one/caf%C3%A9%20%E2%98%83~1.txt\n\ncontent-type:text/plain\nhost:localhost:4566\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:20250314T150926Z\n\ncontent-type;host;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD",
-            stringToSign: "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/s3/aws4_request\n137c4914fc0af74cf38b1075b8653c5eaca780b02470b8ef3c3b0bd07e756636",
+            canonicalRequest:
+                "PUT\n/my-bucket/dir%20one/caf%C3%A9%20%E2%98%83~1.txt\n\ncontent-type:text/plain\nhost:localhost:4566\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:20250314T150926Z\n\ncontent-type;host;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD",
+            stringToSign:
+                "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/s3/aws4_request\n137c4914fc0af74cf38b1075b8653c5eaca780b02470b8ef3c3b0bd07e756636",
             signature: "40719d2430c2fdf7398fc2aaac44c98af36010874f8907d9ca2a07daf95ac77c",
             presignExpires: nil,
             signerInput: [("host", "localhost:4566"), ("content-type", "text/plain"), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]
@@ -98,13 +146,16 @@ enum SigV4Vectors {
             service: "sts",
             method: "GET",
             rawPath: "/",
-            rawQuery: "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE%2F%2Ftoken%2Bwith%2Fspecial%3Dchars&X-Amz-Signature=37de70eb78d531b341cfe615da967e0744b66f3f3442429667e65c575f929db3",
+            rawQuery:
+                "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE%2F%2Ftoken%2Bwith%2Fspecial%3Dchars&X-Amz-Signature=37de70eb78d531b341cfe615da967e0744b66f3f3442429667e65c575f929db3",
             headers: [("host", "localhost:4566")],
             body: "",
             sessionToken: "FwoGZXIvYXdzEXAMPLE//token+with/special=chars",
             payloadHash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-            canonicalRequest: "GET\n/\nAction=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=60&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE%2F%2Ftoken%2Bwith%2Fspecial%3Dchars&X-Amz-SignedHeaders=host\nhost:localhost:4566\n\nhost\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-            stringToSign: "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/sts/aws4_request\nd4f8ccc9ace60f26f1e9a1d0335d4d5b4ec5537df6e2f533158a8424143d7751",
+            canonicalRequest:
+                "GET\n/\nAction=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=60&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE%2F%2Ftoken%2Bwith%2Fspecial%3Dchars&X-Amz-SignedHeaders=host\nhost:localhost:4566\n\nhost\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            stringToSign:
+                "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/sts/aws4_request\nd4f8ccc9ace60f26f1e9a1d0335d4d5b4ec5537df6e2f533158a8424143d7751",
             signature: "37de70eb78d531b341cfe615da967e0744b66f3f3442429667e65c575f929db3",
             presignExpires: 60,
             signerInput: nil
@@ -114,13 +165,16 @@ enum SigV4Vectors {
             service: "s3",
             method: "GET",
             rawPath: "/my-bucket/a%20b/%C3%A9t%C3%A9.txt",
-            rawQuery: "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=1ca07e184987dea79dab47202abd7b97a7be4bb0f7aec6fb4448e53a0a715fd9",
+            rawQuery:
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=1ca07e184987dea79dab47202abd7b97a7be4bb0f7aec6fb4448e53a0a715fd9",
             headers: [("host", "localhost:4566")],
             body: "",
             sessionToken: nil,
             payloadHash: "UNSIGNED-PAYLOAD",
-            canonicalRequest: "GET\n/my-bucket/a%20b/%C3%A9t%C3%A9.txt\nX-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\nhost:localhost:4566\n\nhost\nUNSIGNED-PAYLOAD",
-            stringToSign: "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/s3/aws4_request\n1a7c95630a73678b7c17d32968a415967a5103141eef4804bfed580b5a5bf3d6",
+            canonicalRequest:
+                "GET\n/my-bucket/a%20b/%C3%A9t%C3%A9.txt\nX-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20250314%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250314T150926Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\nhost:localhost:4566\n\nhost\nUNSIGNED-PAYLOAD",
+            stringToSign:
+                "AWS4-HMAC-SHA256\n20250314T150926Z\n20250314/us-east-1/s3/aws4_request\n1a7c95630a73678b7c17d32968a415967a5103141eef4804bfed580b5a5bf3d6",
             signature: "1ca07e184987dea79dab47202abd7b97a7be4bb0f7aec6fb4448e53a0a715fd9",
             presignExpires: 3600,
             signerInput: nil

@@ -42,7 +42,10 @@ private enum Reference {
             out.append(t)
             t += 86_400 * 37 + 3_671
         }
-        for (y, m, d) in [(1900, 2, 28), (1900, 3, 1), (2000, 2, 29), (2000, 3, 1), (2024, 2, 29), (2100, 2, 28), (2100, 3, 1), (1970, 1, 1), (1969, 12, 31), (2038, 1, 19)] {
+        for (y, m, d) in [
+            (1900, 2, 28), (1900, 3, 1), (2000, 2, 29), (2000, 3, 1), (2024, 2, 29), (2100, 2, 28), (2100, 3, 1), (1970, 1, 1), (1969, 12, 31),
+            (2038, 1, 19),
+        ] {
             var c = DateComponents()
             (c.year, c.month, c.day, c.hour, c.minute, c.second) = (y, m, d, 23, 59, 59)
             let date = utcCalendar.date(from: c)!
@@ -118,7 +121,12 @@ struct TimestampTests {
         #expect(mismatches == [])
     }
 
-    @Test("parseAmzDate rejects malformed values", arguments: ["", "20250314T150926", "20250314 150926Z", "2025031T150926Z0", "20251314T150926Z", "20250314T250926Z", "20250314T156026Z", "2025-3-14T150926Z", "20250300T150926Z"])
+    @Test(
+        "parseAmzDate rejects malformed values",
+        arguments: [
+            "", "20250314T150926", "20250314 150926Z", "2025031T150926Z0", "20251314T150926Z", "20250314T250926Z", "20250314T156026Z",
+            "2025-3-14T150926Z", "20250300T150926Z",
+        ])
     func parseAmzDateRejects(text: String) {
         #expect(Timestamp.parseAmzDate(text) == nil)
     }
@@ -201,8 +209,10 @@ struct TimestampTests {
 
     @Test(
         "parseISO8601 rejects malformed text",
-        arguments: ["", "2021-01-22", "2021-01-22T00:46", "2021/01/22T00:46:28Z", "2021-01-22T00:46:28X", "2021-01-22T00:46:28+0500",
-                    "2021-01-22T00:46:28Zjunk", "2021-01-22T00:46:28+05:00junk", "20a1-01-22T00:46:28Z", "2021-01-22T00:4a:28Z"])
+        arguments: [
+            "", "2021-01-22", "2021-01-22T00:46", "2021/01/22T00:46:28Z", "2021-01-22T00:46:28X", "2021-01-22T00:46:28+0500",
+            "2021-01-22T00:46:28Zjunk", "2021-01-22T00:46:28+05:00junk", "20a1-01-22T00:46:28Z", "2021-01-22T00:4a:28Z",
+        ])
     func parseRejects(text: String) {
         #expect(Timestamp.parseISO8601(text) == nil)
     }

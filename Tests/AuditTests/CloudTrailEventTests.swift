@@ -78,10 +78,11 @@ struct CloudTrailEventTests {
         let bytes = Fixture.event(plain).render()
         #expect(JSONKeys.keys(bytes, path: ["userIdentity"]) == ["type", "principalId", "arn", "accountId", "accessKeyId"])
         let identity = try #require(try object(bytes)["userIdentity"] as? [String: String])
-        #expect(identity == [
-            "type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333",
-            "accessKeyId": "AKIAROOT",
-        ])
+        #expect(
+            identity == [
+                "type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333",
+                "accessKeyId": "AKIAROOT",
+            ])
         var aliased = plain
         aliased.accountAlias = "prod-account"
         let withAlias = Fixture.event(aliased).render()
@@ -108,10 +109,11 @@ struct CloudTrailEventTests {
         #expect(identity["principalId"] as? String == "\(roleId):my-session")
         #expect(identity["arn"] as? String == "arn:aws:sts::111122223333:assumed-role/Admin/my-session")
         let context = try #require(identity["sessionContext"] as? [String: Any])
-        #expect((context["sessionIssuer"] as? [String: String]) == [
-            "type": "Role", "principalId": roleId, "arn": "arn:aws:iam::111122223333:role/ops/Admin", "accountId": "111122223333",
-            "userName": "Admin",
-        ])
+        #expect(
+            (context["sessionIssuer"] as? [String: String]) == [
+                "type": "Role", "principalId": roleId, "arn": "arn:aws:iam::111122223333:role/ops/Admin", "accountId": "111122223333",
+                "userName": "Admin",
+            ])
         #expect((context["webIdFederationData"] as? [String: Any])?.isEmpty == true)
         #expect((context["attributes"] as? [String: String]) == ["creationDate": "2025-03-14T14:00:00Z", "mfaAuthenticated": "false"])
     }
@@ -165,7 +167,10 @@ struct CloudTrailEventTests {
         #expect(JSONKeys.topLevel(bytes) == expected)
         // The element key order, read straight from the bytes.
         let text = String(decoding: bytes, as: UTF8.self)
-        #expect(text.contains(#""resources":[{"accountId":"111122223333","type":"AWS::IAM::Role","ARN":"arn:aws:iam::111122223333:role/Admin"},{"type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::bucket"}]"#))
+        #expect(
+            text.contains(
+                #""resources":[{"accountId":"111122223333","type":"AWS::IAM::Role","ARN":"arn:aws:iam::111122223333:role/Admin"},{"type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::bucket"}]"#
+            ))
         let record = try object(bytes)
         #expect(record["readOnly"] as? Bool == false)
         #expect((record["resources"] as? [[String: String]])?.count == 2)
@@ -177,11 +182,12 @@ struct CloudTrailEventTests {
             Fixture.user, userAgent: nil, additionalEventData: #"{"x":1}"#, sharedEventID: "shared-1", apiVersion: "2006-03-01",
             invokedBy: "cloudtrail.amazonaws.com", category: .data
         ).render()
-        #expect(JSONKeys.topLevel(bytes) == [
-            "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
-            "requestParameters", "responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "eventType",
-            "apiVersion", "managementEvent", "recipientAccountId", "sharedEventID", "eventCategory",
-        ])
+        #expect(
+            JSONKeys.topLevel(bytes) == [
+                "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
+                "requestParameters", "responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "eventType",
+                "apiVersion", "managementEvent", "recipientAccountId", "sharedEventID", "eventCategory",
+            ])
         #expect(JSONKeys.keys(bytes, path: ["userIdentity"]).last == "invokedBy")
         let record = try object(bytes)
         #expect(record["managementEvent"] as? Bool == false)
@@ -204,17 +210,18 @@ struct CloudTrailEventTests {
 
     @Test("no secret reaches the record: rendered parameters leave out sensitive members")
     func noSecrets() throws {
-        let model = ServiceModel.load(json: #"""
-            {"service":"sts","apiVersion":"2011-06-15","protocol":"query","targetPrefix":null,"xmlNamespace":null,
-             "operations":{"GetSessionToken":{"input":"In","output":"Out","resultWrapper":"GetSessionTokenResult","errors":[]}},
-             "shapes":{
-               "In":{"type":"structure","members":[{"name":"DurationSeconds","shape":"Int"}]},
-               "Out":{"type":"structure","members":[{"name":"Credentials","shape":"Creds"}]},
-               "Creds":{"type":"structure","members":[
-                 {"name":"AccessKeyId","shape":"Str"},{"name":"SecretAccessKey","shape":"Secret"},
-                 {"name":"SessionToken","shape":"Str"},{"name":"Expiration","shape":"Time"}]},
-               "Str":{"type":"string"},"Secret":{"type":"string","sensitive":true},"Int":{"type":"integer"},"Time":{"type":"timestamp"}}}
-            """#)
+        let model = ServiceModel.load(
+            json: #"""
+                {"service":"sts","apiVersion":"2011-06-15","protocol":"query","targetPrefix":null,"xmlNamespace":null,
+                 "operations":{"GetSessionToken":{"input":"In","output":"Out","resultWrapper":"GetSessionTokenResult","errors":[]}},
+                 "shapes":{
+                   "In":{"type":"structure","members":[{"name":"DurationSeconds","shape":"Int"}]},
+                   "Out":{"type":"structure","members":[{"name":"Credentials","shape":"Creds"}]},
+                   "Creds":{"type":"structure","members":[
+                     {"name":"AccessKeyId","shape":"Str"},{"name":"SecretAccessKey","shape":"Secret"},
+                     {"name":"SessionToken","shape":"Str"},{"name":"Expiration","shape":"Time"}]},
+                   "Str":{"type":"string"},"Secret":{"type":"string","sensitive":true},"Int":{"type":"integer"},"Time":{"type":"timestamp"}}}
+                """#)
         let output: JSONValue = .object([
             "Credentials": .object([
                 "AccessKeyId": "ASIANEW", "SecretAccessKey": .string(Fixture.secret), "SessionToken": .string(Fixture.sessionToken),
@@ -243,9 +250,10 @@ struct CloudTrailEventTests {
         let bytes = event.render()
         #expect(JSONKeys.keys(bytes, path: ["userIdentity"]) == ["type", "principalId", "accountId"])
         let record = try object(bytes)
-        #expect((record["userIdentity"] as? [String: String]) == [
-            "type": "AWSAccount", "principalId": PrincipalIds.userId(account: "111122223333", name: "Alice"), "accountId": "111122223333",
-        ])
+        #expect(
+            (record["userIdentity"] as? [String: String]) == [
+                "type": "AWSAccount", "principalId": PrincipalIds.userId(account: "111122223333", name: "Alice"), "accountId": "111122223333",
+            ])
         #expect(record["recipientAccountId"] as? String == "444455556666")
         #expect(record["sharedEventID"] as? String == "shared-1")
         #expect(!String(decoding: bytes, as: UTF8.self).contains("AKIAIOSFODNN7EXAMPLE"))

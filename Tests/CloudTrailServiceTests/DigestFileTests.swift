@@ -12,7 +12,9 @@ private func pythonEscape(_ text: String) -> String {
 }
 
 /// `DigestProvider._create_digest_key_regex` of awscli's validation.py (non-organization trails).
-private func validateLogsDigestRegex(prefix: String?, accountId account: String, sourceRegion: String, trailName: String, homeRegion: String) throws -> Regex<AnyRegexOutput> {
+private func validateLogsDigestRegex(prefix: String?, accountId account: String, sourceRegion: String, trailName: String, homeRegion: String) throws
+    -> Regex<AnyRegexOutput>
+{
     var key =
         "AWSLogs/\(pythonEscape(account))/CloudTrail\\-Digest/\(pythonEscape(sourceRegion))/\\d+/\\d+/\\d+/"
         + "\(pythonEscape(account))_CloudTrail\\-Digest_\(pythonEscape(sourceRegion))_\(pythonEscape(trailName))_"
@@ -73,8 +75,12 @@ struct DigestFileTests {
 
     @Test("log file keys follow spec §4.1")
     func logFileKey() {
-        let key = LogFileName.key(prefix: "pfx", accountId: account, region: "us-east-2", deliveryTime: t0 + 3600 + 5 * 60 + 59, uniqueString: "Mu0KsOhtH1ar15ZZ")
-        #expect(key == "pfx/AWSLogs/111122223333/CloudTrail/us-east-2/2026/01/01/111122223333_CloudTrail_us-east-2_20260101T0105Z_Mu0KsOhtH1ar15ZZ.json.gz")
+        let key = LogFileName.key(
+            prefix: "pfx", accountId: account, region: "us-east-2", deliveryTime: t0 + 3600 + 5 * 60 + 59, uniqueString: "Mu0KsOhtH1ar15ZZ")
+        #expect(
+            key
+                == "pfx/AWSLogs/111122223333/CloudTrail/us-east-2/2026/01/01/111122223333_CloudTrail_us-east-2_20260101T0105Z_Mu0KsOhtH1ar15ZZ.json.gz"
+        )
         #expect(
             LogFileName.key(prefix: nil, accountId: account, region: "us-east-2", deliveryTime: t0 - 60, uniqueString: "Mu0KsOhtH1ar15ZZ")
                 == "AWSLogs/111122223333/CloudTrail/us-east-2/2025/12/31/111122223333_CloudTrail_us-east-2_20251231T2359Z_Mu0KsOhtH1ar15ZZ.json.gz")
@@ -104,7 +110,9 @@ struct DigestFileTests {
             #expect(digest.stringToSign == "2026-01-01T01:00:00Z\nct-bucket/\(sampleDigestKey)\n\(digest.hashValue)\nnull")
             #expect(key.publicKey.isValidSignature(digest.signature, for: Array(digest.stringToSign.utf8)))
             #expect(digest.metadata == ["signature": digest.signature, "signature-algorithm": "SHA256withRSA"])
-            #expect(digest.chainLink == PreviousDigest(s3Bucket: "ct-bucket", s3Object: sampleDigestKey, hashValue: digest.hashValue, signature: digest.signature))
+            #expect(
+                digest.chainLink
+                    == PreviousDigest(s3Bucket: "ct-bucket", s3Object: sampleDigestKey, hashValue: digest.hashValue, signature: digest.signature))
         }
     }
 
@@ -118,15 +126,17 @@ struct DigestFileTests {
         let logB = DigestLogFile(
             s3Bucket: "ct-bucket", s3Object: "pfx/AWSLogs/b.json.gz", hashValue: String(repeating: "ab", count: 32),
             newestEventTime: t0 + 5000, oldestEventTime: t0 + 100)
-        let previous = PreviousDigest(s3Bucket: "old-bucket", s3Object: "old/key.json.gz", hashValue: String(repeating: "cd", count: 32), signature: "0f0f")
+        let previous = PreviousDigest(
+            s3Bucket: "old-bucket", s3Object: "old/key.json.gz", hashValue: String(repeating: "cd", count: 32), signature: "0f0f")
         let body = DigestFile.body(
             accountId: account, startTime: t0 + 3600, endTime: t0 + 7200, bucket: "ct-bucket", key: "k.json.gz",
             fingerprint: "31e8b5433410dfb61a9dc45cc65b22ff", logFiles: [logA, logB], previous: previous)
-        #expect(JSONKeys.topLevel(body) == [
-            "awsAccountId", "digestStartTime", "digestEndTime", "digestS3Bucket", "digestS3Object", "digestPublicKeyFingerprint",
-            "digestSignatureAlgorithm", "newestEventTime", "oldestEventTime", "previousDigestS3Bucket", "previousDigestS3Object",
-            "previousDigestHashValue", "previousDigestHashAlgorithm", "previousDigestSignature", "logFiles",
-        ])
+        #expect(
+            JSONKeys.topLevel(body) == [
+                "awsAccountId", "digestStartTime", "digestEndTime", "digestS3Bucket", "digestS3Object", "digestPublicKeyFingerprint",
+                "digestSignatureAlgorithm", "newestEventTime", "oldestEventTime", "previousDigestS3Bucket", "previousDigestS3Object",
+                "previousDigestHashValue", "previousDigestHashAlgorithm", "previousDigestSignature", "logFiles",
+            ])
         let text = String(decoding: body, as: UTF8.self)
         #expect(text.contains(#""newestEventTime":"2026-01-01T01:23:20Z","oldestEventTime":"2026-01-01T00:01:40Z""#))
         #expect(

@@ -58,7 +58,9 @@ struct DigestFixtureTests {
                 return file
             }
 
-            let firstLogs = [logFile(delivered: t0 + 600, events: [t0 + 100, t0 + 500]), logFile(delivered: t0 + 1800, events: [t0 + 1200, t0 + 1700])]
+            let firstLogs = [
+                logFile(delivered: t0 + 600, events: [t0 + 100, t0 + 500]), logFile(delivered: t0 + 1800, events: [t0 + 1200, t0 + 1700]),
+            ]
             let d1 = try await digest(t0, t0 + 3600, firstLogs, nil)
             clock.advance(3600)
             let d2 = try await digest(t0 + 3600, t0 + 7200, [], d1.chainLink)

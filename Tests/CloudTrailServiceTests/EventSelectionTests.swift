@@ -28,7 +28,8 @@ private func trail(
     return t
 }
 
-private let objectIn = #"[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::logs/in/x"},{"accountId":"111111111111","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::logs"}]"#
+private let objectIn =
+    #"[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::logs/in/x"},{"accountId":"111111111111","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::logs"}]"#
 
 @Suite("Which events a trail receives")
 struct EventSelectionTests {
@@ -51,11 +52,14 @@ struct EventSelectionTests {
 
     @Test("basic selectors: ReadWriteType, excluded sources and S3 DataResources prefixes")
     func basic() {
-        let s = EventSelection(trail(basic: [.object([
-            "ReadWriteType": "WriteOnly", "IncludeManagementEvents": true,
-            "DataResources": .array([.object(["Type": "AWS::S3::Object", "Values": .array(["arn:aws:s3:::logs/in/"])])]),
-            "ExcludeManagementEventSources": .array(["kms.amazonaws.com"]),
-        ])]))
+        let s = EventSelection(
+            trail(basic: [
+                .object([
+                    "ReadWriteType": "WriteOnly", "IncludeManagementEvents": true,
+                    "DataResources": .array([.object(["Type": "AWS::S3::Object", "Values": .array(["arn:aws:s3:::logs/in/"])])]),
+                    "ExcludeManagementEventSources": .array(["kms.amazonaws.com"]),
+                ])
+            ]))
         #expect(!s.selects(stored("DescribeTrails")))
         #expect(s.selects(stored("DeleteTrail", readOnly: false)))
         #expect(!s.selects(stored("Encrypt", source: "kms.amazonaws.com", readOnly: false)))
@@ -67,18 +71,23 @@ struct EventSelectionTests {
 
     @Test("advanced selectors: every field selector of one selector must hold; any selector may admit")
     func advanced() {
-        let s = EventSelection(trail(advanced: [
-            .object(["FieldSelectors": .array([
-                .object(["Field": "eventCategory", "Equals": .array(["Data"])]),
-                .object(["Field": "resources.type", "Equals": .array(["AWS::S3::Object"])]),
-                .object(["Field": "resources.ARN", "StartsWith": .array(["arn:aws:s3:::logs/"])]),
-                .object(["Field": "eventName", "NotEquals": .array(["GetObject"])]),
-            ])]),
-            .object(["FieldSelectors": .array([
-                .object(["Field": "eventCategory", "Equals": .array(["Management"])]),
-                .object(["Field": "readOnly", "Equals": .array(["false"])]),
-            ])]),
-        ]))
+        let s = EventSelection(
+            trail(advanced: [
+                .object([
+                    "FieldSelectors": .array([
+                        .object(["Field": "eventCategory", "Equals": .array(["Data"])]),
+                        .object(["Field": "resources.type", "Equals": .array(["AWS::S3::Object"])]),
+                        .object(["Field": "resources.ARN", "StartsWith": .array(["arn:aws:s3:::logs/"])]),
+                        .object(["Field": "eventName", "NotEquals": .array(["GetObject"])]),
+                    ])
+                ]),
+                .object([
+                    "FieldSelectors": .array([
+                        .object(["Field": "eventCategory", "Equals": .array(["Management"])]),
+                        .object(["Field": "readOnly", "Equals": .array(["false"])]),
+                    ])
+                ]),
+            ]))
         #expect(s.selects(stored("PutObject", source: "s3.amazonaws.com", category: .data, readOnly: false, resources: objectIn)))
         #expect(!s.selects(stored("GetObject", source: "s3.amazonaws.com", category: .data, resources: objectIn)))
         #expect(s.selects(stored("CreateTrail", readOnly: false)))

@@ -91,9 +91,10 @@ struct SigningKeysTests {
             clock.advance(5000)
             let k3 = try await reopened.current(region: "us-east-1")
             #expect(k3.publicKey.validityStart == t0 + 6000)
-            #expect(try await reopened.publicKeys(region: "us-east-1", from: 0, to: 4e9).map(\.fingerprint) == [
-                k1.fingerprint, k2.fingerprint, k3.fingerprint,
-            ])
+            #expect(
+                try await reopened.publicKeys(region: "us-east-1", from: 0, to: 4e9).map(\.fingerprint) == [
+                    k1.fingerprint, k2.fingerprint, k3.fingerprint,
+                ])
         }
     }
 
@@ -123,9 +124,10 @@ struct SigningKeysTests {
             let (_, keys) = try await openKeys(dir, clock: clock)
             let replacement = try await keys.current(region: "us-east-1")
             #expect(replacement.fingerprint != lost.fingerprint)
-            #expect(Set(try await keys.publicKeys(region: "us-east-1", from: Double(t0), to: Double(t0)).map(\.fingerprint)) == [
-                lost.fingerprint, replacement.fingerprint,
-            ])
+            #expect(
+                Set(try await keys.publicKeys(region: "us-east-1", from: Double(t0), to: Double(t0)).map(\.fingerprint)) == [
+                    lost.fingerprint, replacement.fingerprint,
+                ])
         }
     }
 

@@ -37,7 +37,9 @@ func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws 
 func keysDirectory(_ dataDirectory: String) -> String { dataDirectory + "/cloudtrail/keys" }
 
 /// Opens the keys of a data directory over its SQLite state.
-func openKeys(_ dataDirectory: String, clock: TestClock, rotationPeriod: Int64 = SigningKeys.defaultRotationPeriod) async throws -> (SQLiteStorage, SigningKeys) {
+func openKeys(_ dataDirectory: String, clock: TestClock, rotationPeriod: Int64 = SigningKeys.defaultRotationPeriod) async throws -> (
+    SQLiteStorage, SigningKeys
+) {
     let storage = try SQLiteStorage(directory: dataDirectory)
     let keys = try await SigningKeys(
         directory: keysDirectory(dataDirectory), store: storage, rotationPeriod: rotationPeriod, clock: clock.function)

@@ -85,7 +85,9 @@ private func recordingService(
     if let group { recorder["recordingGroup"] = group }
     _ = try await service.operations["PutConfigurationRecorder"]!.run(call(.object(["ConfigurationRecorder": .object(recorder)])))
     _ = try await service.operations["PutDeliveryChannel"]!.run(
-        call(.object(["DeliveryChannel": .object(["name": "default", "s3BucketName": "logs", "snsTopicARN": "arn:aws:sns:eu-west-1:123456789012:t"])])))
+        call(
+            .object(["DeliveryChannel": .object(["name": "default", "s3BucketName": "logs", "snsTopicARN": "arn:aws:sns:eu-west-1:123456789012:t"])]))
+    )
     _ = try await service.operations["StartConfigurationRecorder"]!.run(call(.object(["ConfigurationRecorderName": "default"])))
     return (service, targets, feed, dir)
 }
@@ -93,7 +95,12 @@ private func recordingService(
 private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
-    func next() -> Int { lock.withLock { n += 1; return n } }
+    func next() -> Int {
+        lock.withLock {
+            n += 1
+            return n
+        }
+    }
 }
 
 private func history(_ service: ConfigService, _ id: String, type: String = "AWS::S3::Bucket") async throws -> [JSONValue] {
@@ -183,7 +190,9 @@ struct RecordingTests {
         try await service.deliverDue(historyInterval: 21600, force: true)
         let keys = targets.files.keys.filter { $0.contains("/ConfigHistory/") }
         #expect(keys.count == 1)
-        #expect(keys.first?.hasPrefix("AWSLogs/\(account)/Config/\(region)/2027/1/15/ConfigHistory/\(account)_Config_\(region)_ConfigHistory_AWS::S3::Bucket_") == true)
+        #expect(
+            keys.first?.hasPrefix(
+                "AWSLogs/\(account)/Config/\(region)/2027/1/15/ConfigHistory/\(account)_Config_\(region)_ConfigHistory_AWS::S3::Bucket_") == true)
         try await service.deliverDue(historyInterval: 21600, force: true)
         #expect(targets.files.keys.filter { $0.contains("/ConfigHistory/") }.count == 1)
     }
@@ -210,7 +219,8 @@ struct ItemRenderingTests {
 
     @Test("a deleted item keeps only its identity")
     func deleted() {
-        let item = ConfigurationItem(status: "ResourceDeleted", resource: bucket("theta", tags: ["a": "b"]), captureTime: 1, stateId: 1, relatedEvents: [])
+        let item = ConfigurationItem(
+            status: "ResourceDeleted", resource: bucket("theta", tags: ["a": "b"]), captureTime: 1, stateId: 1, relatedEvents: [])
         #expect(item.resource.configuration == .null && item.resource.tags.isEmpty && item.resource.resourceName == nil)
         #expect(item.apiValue["configuration"] == nil && item.apiValue["arn"] == "arn:aws:s3:::theta")
     }

@@ -1,8 +1,9 @@
 import AWSCore
 import Foundation
-@testable import ConfigService
 import TestSupport
 import Testing
+
+@testable import ConfigService
 
 /// Configuration items shared by the tests: six current resources plus three that queries must never return.
 private let fixtureTexts: [String] = [
@@ -107,10 +108,11 @@ private func expectInvalid(_ expression: String, _ message: String? = nil, sourc
     @Test func selectListAndRowShape() throws {
         let query = try ResourceQuery("  SELECT resourceId,configuration.placement.tenancy  WHERE resourceType = 'AWS::EC2::Instance' ")
         #expect(query.selectFields == ["resourceId", "configuration.placement.tenancy"])
-        #expect(query.evaluate(fixtures) == [
-            #"{"resourceId":"i-1","configuration":{"placement":{"tenancy":"default"}}}"#,
-            #"{"resourceId":"i-2","configuration":{"placement":{"tenancy":"dedicated"}}}"#,
-        ])
+        #expect(
+            query.evaluate(fixtures) == [
+                #"{"resourceId":"i-1","configuration":{"placement":{"tenancy":"default"}}}"#,
+                #"{"resourceId":"i-2","configuration":{"placement":{"tenancy":"dedicated"}}}"#,
+            ])
     }
 
     @Test func selectFieldsAreVerbatim() throws {
@@ -124,53 +126,62 @@ private func expectInvalid(_ expression: String, _ message: String? = nil, sourc
             "SELECT configuration.placement.tenancy, resourceId, configuration.instanceType, "
                 + "configuration.placement.availabilityZone WHERE resourceId = 'i-1'"
         )
-        #expect(rows == [
-            #"{"configuration":{"placement":{"tenancy":"default","availabilityZone":"us-east-1a"},"instanceType":"t3.micro"},"resourceId":"i-1"}"#
-        ])
+        #expect(
+            rows == [
+                #"{"configuration":{"placement":{"tenancy":"default","availabilityZone":"us-east-1a"},"instanceType":"t3.micro"},"resourceId":"i-1"}"#
+            ])
     }
 
     @Test func pathsThroughArraysBuildArraysOfSubObjects() throws {
         #expect(try run("SELECT tags.key WHERE resourceId = 'i-1'") == [#"{"tags":[{"key":"env"},{"key":"owner"}]}"#])
-        #expect(try run("SELECT tags.key, tags.value WHERE resourceId = 'i-1'") == [
-            #"{"tags":[{"key":"env","value":"prod"},{"key":"owner","value":"alice"}]}"#
-        ])
-        #expect(try run("SELECT tags WHERE resourceId = 'i-1'") == [
-            #"{"tags":[{"key":"env","value":"prod"},{"key":"owner","value":"alice"}]}"#
-        ])
+        #expect(
+            try run("SELECT tags.key, tags.value WHERE resourceId = 'i-1'") == [
+                #"{"tags":[{"key":"env","value":"prod"},{"key":"owner","value":"alice"}]}"#
+            ])
+        #expect(
+            try run("SELECT tags WHERE resourceId = 'i-1'") == [
+                #"{"tags":[{"key":"env","value":"prod"},{"key":"owner","value":"alice"}]}"#
+            ])
         #expect(try run("SELECT tags.tag WHERE resourceId = 'i-1'") == [#"{"tags":[{"tag":"env=prod"},{"tag":"owner=alice"}]}"#])
-        #expect(try run("SELECT configuration.blockDeviceMappings.ebs.volumeId WHERE resourceId = 'i-1'") == [
-            #"{"configuration":{"blockDeviceMappings":[{"ebs":{"volumeId":"vol-1"}},{"ebs":{"volumeId":"vol-2"}}]}}"#
-        ])
-        #expect(try run("SELECT configuration.securityGroups.groupName, configuration.securityGroups.groupId WHERE resourceId = 'i-1'") == [
-            #"{"configuration":{"securityGroups":[{"groupName":"web","groupId":"sg-1"},{"groupName":"db","groupId":"sg-2"}]}}"#
-        ])
+        #expect(
+            try run("SELECT configuration.blockDeviceMappings.ebs.volumeId WHERE resourceId = 'i-1'") == [
+                #"{"configuration":{"blockDeviceMappings":[{"ebs":{"volumeId":"vol-1"}},{"ebs":{"volumeId":"vol-2"}}]}}"#
+            ])
+        #expect(
+            try run("SELECT configuration.securityGroups.groupName, configuration.securityGroups.groupId WHERE resourceId = 'i-1'") == [
+                #"{"configuration":{"securityGroups":[{"groupName":"web","groupId":"sg-1"},{"groupName":"db","groupId":"sg-2"}]}}"#
+            ])
     }
 
     @Test func absentPathsAreOmittedAndNullsKept() throws {
-        #expect(try run("SELECT resourceId, configuration.size WHERE resourceType IN ('AWS::EC2::Volume', 'AWS::S3::Bucket')") == [
-            #"{"resourceId":"b1"}"#, #"{"resourceId":"b2"}"#,
-            #"{"resourceId":"vol-1","configuration":{"size":8}}"#,
-            #"{"resourceId":"vol-2","configuration":{"size":100}}"#,
-            #"{"resourceId":"vol-3","configuration":{"size":31}}"#,
-        ])
-        #expect(try run("SELECT supplementaryConfiguration.BucketVersioningConfiguration WHERE resourceId = 'b1'") == [
-            #"{"supplementaryConfiguration":{"BucketVersioningConfiguration":{"isMfaDeleteEnabled":null,"status":"Enabled"}}}"#
-        ])
+        #expect(
+            try run("SELECT resourceId, configuration.size WHERE resourceType IN ('AWS::EC2::Volume', 'AWS::S3::Bucket')") == [
+                #"{"resourceId":"b1"}"#, #"{"resourceId":"b2"}"#,
+                #"{"resourceId":"vol-1","configuration":{"size":8}}"#,
+                #"{"resourceId":"vol-2","configuration":{"size":100}}"#,
+                #"{"resourceId":"vol-3","configuration":{"size":31}}"#,
+            ])
+        #expect(
+            try run("SELECT supplementaryConfiguration.BucketVersioningConfiguration WHERE resourceId = 'b1'") == [
+                #"{"supplementaryConfiguration":{"BucketVersioningConfiguration":{"isMfaDeleteEnabled":null,"status":"Enabled"}}}"#
+            ])
         #expect(try run("SELECT configuration.nothing WHERE resourceId = 'b1'") == ["{}"])
     }
 
     @Test func selectStarReturnsTopLevelScalars() throws {
         let query = try ResourceQuery("SELECT * WHERE resourceId = 'b1'")
         #expect(query.selectFields == ["*"])
-        #expect(query.evaluate(fixtures) == [
-            #"{"accountId":"123456789012","awsRegion":"us-east-1","arn":"arn:aws:s3:::b1","availabilityZone":"Regional","#
-                + #""configurationItemCaptureTime":"2026-11-21T10:00:00.000Z","resourceCreationTime":"2026-11-21T09:00:00.000Z","#
-                + #""resourceId":"b1","resourceName":"b1","resourceType":"AWS::S3::Bucket","version":"1.3"}"#
-        ])
-        #expect(try run("SELECT * WHERE resourceId = 'vol-3'") == [
-            #"{"accountId":"123456789012","awsRegion":"us-east-1","configurationItemCaptureTime":"2026-11-21T12:00:00.000Z","#
-                + #""resourceId":"vol-3","resourceType":"AWS::EC2::Volume","version":"1.3"}"#
-        ])
+        #expect(
+            query.evaluate(fixtures) == [
+                #"{"accountId":"123456789012","awsRegion":"us-east-1","arn":"arn:aws:s3:::b1","availabilityZone":"Regional","#
+                    + #""configurationItemCaptureTime":"2026-11-21T10:00:00.000Z","resourceCreationTime":"2026-11-21T09:00:00.000Z","#
+                    + #""resourceId":"b1","resourceName":"b1","resourceType":"AWS::S3::Bucket","version":"1.3"}"#
+            ])
+        #expect(
+            try run("SELECT * WHERE resourceId = 'vol-3'") == [
+                #"{"accountId":"123456789012","awsRegion":"us-east-1","configurationItemCaptureTime":"2026-11-21T12:00:00.000Z","#
+                    + #""resourceId":"vol-3","resourceType":"AWS::EC2::Volume","version":"1.3"}"#
+            ])
     }
 
     @Test func stringsAreEscapedInRows() throws {
@@ -178,10 +189,11 @@ private func expectInvalid(_ expression: String, _ message: String? = nil, sourc
     }
 
     @Test func deletedAndNotRecordedItemsAreExcluded() throws {
-        #expect(try run("SELECT resourceId") == [
-            #"{"resourceId":"b1"}"#, #"{"resourceId":"b2"}"#, #"{"resourceId":"i-1"}"#, #"{"resourceId":"i-2"}"#,
-            #"{"resourceId":"vol-1"}"#, #"{"resourceId":"vol-2"}"#, #"{"resourceId":"vol-3"}"#,
-        ])
+        #expect(
+            try run("SELECT resourceId") == [
+                #"{"resourceId":"b1"}"#, #"{"resourceId":"b2"}"#, #"{"resourceId":"i-1"}"#, #"{"resourceId":"i-2"}"#,
+                #"{"resourceId":"vol-1"}"#, #"{"resourceId":"vol-2"}"#, #"{"resourceId":"vol-3"}"#,
+            ])
         try expectIDs("configuration.instanceType = 't3.micro'", ["i-1"])
         #expect(try run("SELECT COUNT(*) WHERE resourceType = 'AWS::EC2::Instance'") == [#"{"COUNT(*)":2}"#])
     }
@@ -287,90 +299,103 @@ private func expectInvalid(_ expression: String, _ message: String? = nil, sourc
     }
 
     @Test func groupByKeepsFirstAppearanceOrder() throws {
-        #expect(try run("SELECT COUNT(*), resourceType GROUP BY resourceType") == [
-            #"{"COUNT(*)":2,"resourceType":"AWS::S3::Bucket"}"#,
-            #"{"COUNT(*)":2,"resourceType":"AWS::EC2::Instance"}"#,
-            #"{"COUNT(*)":3,"resourceType":"AWS::EC2::Volume"}"#,
-        ])
+        #expect(
+            try run("SELECT COUNT(*), resourceType GROUP BY resourceType") == [
+                #"{"COUNT(*)":2,"resourceType":"AWS::S3::Bucket"}"#,
+                #"{"COUNT(*)":2,"resourceType":"AWS::EC2::Instance"}"#,
+                #"{"COUNT(*)":3,"resourceType":"AWS::EC2::Volume"}"#,
+            ])
         #expect(try run("SELECT resourceType, COUNT(*) WHERE resourceId = 'nope' GROUP BY resourceType") == [])
     }
 
     @Test func orderByAggregate() throws {
-        #expect(try run("SELECT resourceType, COUNT(*) GROUP BY resourceType ORDER BY COUNT(*) DESC") == [
-            #"{"resourceType":"AWS::EC2::Volume","COUNT(*)":3}"#,
-            #"{"resourceType":"AWS::S3::Bucket","COUNT(*)":2}"#,
-            #"{"resourceType":"AWS::EC2::Instance","COUNT(*)":2}"#,
-        ])
-        #expect(try run("SELECT resourceType, COUNT(*) GROUP BY resourceType ORDER BY count(*) DESC, resourceType") == [
-            #"{"resourceType":"AWS::EC2::Volume","COUNT(*)":3}"#,
-            #"{"resourceType":"AWS::EC2::Instance","COUNT(*)":2}"#,
-            #"{"resourceType":"AWS::S3::Bucket","COUNT(*)":2}"#,
-        ])
-        #expect(try run("SELECT resourceType GROUP BY resourceType ORDER BY SUM(configuration.size) DESC") == [
-            #"{"resourceType":"AWS::EC2::Volume"}"#, #"{"resourceType":"AWS::S3::Bucket"}"#,
-            #"{"resourceType":"AWS::EC2::Instance"}"#,
-        ])
+        #expect(
+            try run("SELECT resourceType, COUNT(*) GROUP BY resourceType ORDER BY COUNT(*) DESC") == [
+                #"{"resourceType":"AWS::EC2::Volume","COUNT(*)":3}"#,
+                #"{"resourceType":"AWS::S3::Bucket","COUNT(*)":2}"#,
+                #"{"resourceType":"AWS::EC2::Instance","COUNT(*)":2}"#,
+            ])
+        #expect(
+            try run("SELECT resourceType, COUNT(*) GROUP BY resourceType ORDER BY count(*) DESC, resourceType") == [
+                #"{"resourceType":"AWS::EC2::Volume","COUNT(*)":3}"#,
+                #"{"resourceType":"AWS::EC2::Instance","COUNT(*)":2}"#,
+                #"{"resourceType":"AWS::S3::Bucket","COUNT(*)":2}"#,
+            ])
+        #expect(
+            try run("SELECT resourceType GROUP BY resourceType ORDER BY SUM(configuration.size) DESC") == [
+                #"{"resourceType":"AWS::EC2::Volume"}"#, #"{"resourceType":"AWS::S3::Bucket"}"#,
+                #"{"resourceType":"AWS::EC2::Instance"}"#,
+            ])
     }
 
     @Test func groupByNestedAndMissingValues() throws {
-        #expect(try run("SELECT configuration.state, COUNT(*) WHERE resourceType = 'AWS::EC2::Volume' GROUP BY configuration.state") == [
-            #"{"configuration":{"state":"in-use"},"COUNT(*)":1}"#,
-            #"{"configuration":{"state":"available"},"COUNT(*)":2}"#,
-        ])
-        #expect(try run("SELECT configuration.size, COUNT(*) GROUP BY configuration.size ORDER BY configuration.size") == [
-            #"{"COUNT(*)":4}"#,
-            #"{"configuration":{"size":8},"COUNT(*)":1}"#,
-            #"{"configuration":{"size":31},"COUNT(*)":1}"#,
-            #"{"configuration":{"size":100},"COUNT(*)":1}"#,
-        ])
-        #expect(try run(
-            "SELECT resourceType, configuration.ebsOptimized, COUNT(*) WHERE resourceType = 'AWS::EC2::Instance' "
-                + "GROUP BY resourceType, configuration.ebsOptimized ORDER BY configuration.ebsOptimized"
-        ) == [
-            #"{"resourceType":"AWS::EC2::Instance","configuration":{"ebsOptimized":false},"COUNT(*)":1}"#,
-            #"{"resourceType":"AWS::EC2::Instance","configuration":{"ebsOptimized":true},"COUNT(*)":1}"#,
-        ])
+        #expect(
+            try run("SELECT configuration.state, COUNT(*) WHERE resourceType = 'AWS::EC2::Volume' GROUP BY configuration.state") == [
+                #"{"configuration":{"state":"in-use"},"COUNT(*)":1}"#,
+                #"{"configuration":{"state":"available"},"COUNT(*)":2}"#,
+            ])
+        #expect(
+            try run("SELECT configuration.size, COUNT(*) GROUP BY configuration.size ORDER BY configuration.size") == [
+                #"{"COUNT(*)":4}"#,
+                #"{"configuration":{"size":8},"COUNT(*)":1}"#,
+                #"{"configuration":{"size":31},"COUNT(*)":1}"#,
+                #"{"configuration":{"size":100},"COUNT(*)":1}"#,
+            ])
+        #expect(
+            try run(
+                "SELECT resourceType, configuration.ebsOptimized, COUNT(*) WHERE resourceType = 'AWS::EC2::Instance' "
+                    + "GROUP BY resourceType, configuration.ebsOptimized ORDER BY configuration.ebsOptimized"
+            ) == [
+                #"{"resourceType":"AWS::EC2::Instance","configuration":{"ebsOptimized":false},"COUNT(*)":1}"#,
+                #"{"resourceType":"AWS::EC2::Instance","configuration":{"ebsOptimized":true},"COUNT(*)":1}"#,
+            ])
     }
 
     @Test func sumAvgMinMax() throws {
-        #expect(try run(
-            "SELECT SUM(configuration.size), AVG(configuration.size), MIN(configuration.size), MAX(configuration.size) "
-                + "WHERE resourceType = 'AWS::EC2::Volume'"
-        ) == [
-            #"{"SUM(configuration.size)":139,"AVG(configuration.size)":46.333333333333336,"MIN(configuration.size)":8,"MAX(configuration.size)":100}"#
-        ])
+        #expect(
+            try run(
+                "SELECT SUM(configuration.size), AVG(configuration.size), MIN(configuration.size), MAX(configuration.size) "
+                    + "WHERE resourceType = 'AWS::EC2::Volume'"
+            ) == [
+                #"{"SUM(configuration.size)":139,"AVG(configuration.size)":46.333333333333336,"MIN(configuration.size)":8,"MAX(configuration.size)":100}"#
+            ])
         #expect(try run("SELECT AVG(configuration.cpuOptions.coreCount)") == [#"{"AVG(configuration.cpuOptions.coreCount)":3}"#])
-        #expect(try run("SELECT MIN(configurationItemCaptureTime), MAX(resourceId)") == [
-            #"{"MIN(configurationItemCaptureTime)":"2026-11-20T08:00:00.000Z","MAX(resourceId)":"vol-3"}"#
-        ])
+        #expect(
+            try run("SELECT MIN(configurationItemCaptureTime), MAX(resourceId)") == [
+                #"{"MIN(configurationItemCaptureTime)":"2026-11-20T08:00:00.000Z","MAX(resourceId)":"vol-3"}"#
+            ])
         #expect(try run("SELECT COUNT(*), SUM(configuration.size) WHERE resourceType = 'AWS::S3::Bucket'") == [#"{"COUNT(*)":2}"#])
-        #expect(try run("SELECT resourceType, MAX(configuration.size) GROUP BY resourceType") == [
-            #"{"resourceType":"AWS::S3::Bucket"}"#, #"{"resourceType":"AWS::EC2::Instance"}"#,
-            #"{"resourceType":"AWS::EC2::Volume","MAX(configuration.size)":100}"#,
-        ])
+        #expect(
+            try run("SELECT resourceType, MAX(configuration.size) GROUP BY resourceType") == [
+                #"{"resourceType":"AWS::S3::Bucket"}"#, #"{"resourceType":"AWS::EC2::Instance"}"#,
+                #"{"resourceType":"AWS::EC2::Volume","MAX(configuration.size)":100}"#,
+            ])
     }
 }
 
 @Suite struct ResourceQueryOrderTests {
     @Test func orderByPropertyIsStableWithMissingFirst() throws {
-        #expect(try run("SELECT resourceId ORDER BY configuration.size") == [
-            #"{"resourceId":"b1"}"#, #"{"resourceId":"b2"}"#, #"{"resourceId":"i-1"}"#, #"{"resourceId":"i-2"}"#,
-            #"{"resourceId":"vol-1"}"#, #"{"resourceId":"vol-3"}"#, #"{"resourceId":"vol-2"}"#,
-        ])
-        #expect(try run("SELECT resourceId, configuration.size ORDER BY configuration.size DESC") == [
-            #"{"resourceId":"vol-2","configuration":{"size":100}}"#,
-            #"{"resourceId":"vol-3","configuration":{"size":31}}"#,
-            #"{"resourceId":"vol-1","configuration":{"size":8}}"#,
-            #"{"resourceId":"b1"}"#, #"{"resourceId":"b2"}"#, #"{"resourceId":"i-1"}"#, #"{"resourceId":"i-2"}"#,
-        ])
+        #expect(
+            try run("SELECT resourceId ORDER BY configuration.size") == [
+                #"{"resourceId":"b1"}"#, #"{"resourceId":"b2"}"#, #"{"resourceId":"i-1"}"#, #"{"resourceId":"i-2"}"#,
+                #"{"resourceId":"vol-1"}"#, #"{"resourceId":"vol-3"}"#, #"{"resourceId":"vol-2"}"#,
+            ])
+        #expect(
+            try run("SELECT resourceId, configuration.size ORDER BY configuration.size DESC") == [
+                #"{"resourceId":"vol-2","configuration":{"size":100}}"#,
+                #"{"resourceId":"vol-3","configuration":{"size":31}}"#,
+                #"{"resourceId":"vol-1","configuration":{"size":8}}"#,
+                #"{"resourceId":"b1"}"#, #"{"resourceId":"b2"}"#, #"{"resourceId":"i-1"}"#, #"{"resourceId":"i-2"}"#,
+            ])
     }
 
     @Test func orderByMultipleKeys() throws {
-        #expect(try run("select resourceId where resourceType like 'AWS::%' order by resourceType asc, resourceId desc") == [
-            #"{"resourceId":"i-2"}"#, #"{"resourceId":"i-1"}"#,
-            #"{"resourceId":"vol-3"}"#, #"{"resourceId":"vol-2"}"#, #"{"resourceId":"vol-1"}"#,
-            #"{"resourceId":"b2"}"#, #"{"resourceId":"b1"}"#,
-        ])
+        #expect(
+            try run("select resourceId where resourceType like 'AWS::%' order by resourceType asc, resourceId desc") == [
+                #"{"resourceId":"i-2"}"#, #"{"resourceId":"i-1"}"#,
+                #"{"resourceId":"vol-3"}"#, #"{"resourceId":"vol-2"}"#, #"{"resourceId":"vol-1"}"#,
+                #"{"resourceId":"b2"}"#, #"{"resourceId":"b1"}"#,
+            ])
     }
 }
 
@@ -455,7 +480,8 @@ private func expectInvalid(_ expression: String, _ message: String? = nil, sourc
     func ungroupedFields(_ expression: String) { expectInvalid(expression) }
 
     @Test func deepNestingIsRefusedNotOverflowed() {
-        let deep = "SELECT resourceId WHERE " + String(repeating: "(", count: 5000) + "resourceId = 'a'"
+        let deep =
+            "SELECT resourceId WHERE " + String(repeating: "(", count: 5000) + "resourceId = 'a'"
             + String(repeating: ")", count: 5000)
         expectInvalid(deep, "Invalid expression: conditions nest deeper than 64 levels")
         expectInvalid("SELECT resourceId WHERE " + String(repeating: "NOT ", count: 5000) + "resourceId = 'a'")
@@ -499,7 +525,8 @@ private func expectInvalid(_ expression: String, _ message: String? = nil, sourc
             case 1:
                 var scalars = String.UnicodeScalarView()
                 for _ in 0..<Int.random(in: 0...40, using: &generator) {
-                    let value = Bool.random(using: &generator)
+                    let value =
+                        Bool.random(using: &generator)
                         ? UInt32.random(in: 0x20...0x7E, using: &generator) : UInt32.random(in: 0...0x2FFF, using: &generator)
                     if let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
                 }

@@ -80,7 +80,10 @@ struct S3RobustnessTests {
 
     @Test("stored keys: round trip, no NUL, byte order and prefixes kept")
     func keyEscaping() {
-        let keys = ["", "\u{0}", "\u{0}\u{0}", "\u{1}", "\u{1}\u{0}", "\u{2}", "a", "a\u{0}", "a\u{0}b", "a\u{0}c", "a\u{1}", "a\u{1}\u{1}", "a\u{2}", "ab", "é\u{0}"]
+        let keys = [
+            "", "\u{0}", "\u{0}\u{0}", "\u{1}", "\u{1}\u{0}", "\u{2}", "a", "a\u{0}", "a\u{0}b", "a\u{0}c", "a\u{1}", "a\u{1}\u{1}", "a\u{2}", "ab",
+            "é\u{0}",
+        ]
         for key in keys {
             let stored = ObjectKeyIndex.stored(key)
             #expect(!stored.utf8.contains(0))
@@ -128,13 +131,19 @@ struct S3RobustnessTests {
         func match(_ method: HTTPRequest.Method, key: String? = nil, _ query: [(String, String)]) -> S3UnservedOperation? {
             S3UnservedOperation.match(s3Request(method, bucket: "b", key: key, query: query))
         }
-        #expect(match(.put, [("logging", "")]) == .init(eventName: "PutBucketLogging", subresource: "logging", category: .management, readOnly: false))
+        #expect(
+            match(.put, [("logging", "")]) == .init(eventName: "PutBucketLogging", subresource: "logging", category: .management, readOnly: false))
         #expect(match(.get, [("cors", "")]) == .init(eventName: "GetBucketCors", subresource: "cors", category: .management, readOnly: true))
         #expect(match(.put, [("lifecycle", "")])?.eventName == "PutBucketLifecycle")
         #expect(match(.put, [("publicAccessBlock", "")])?.eventName == "PutBucketPublicAccessBlock")
-        #expect(match(.get, [("versions", ""), ("prefix", "p")]) == .init(eventName: "ListObjectVersions", subresource: "versions", category: .data, readOnly: true))
-        #expect(match(.post, key: "k", [("restore", "")]) == .init(eventName: "RestoreObject", subresource: "restore", category: .data, readOnly: false))
-        #expect(match(.post, key: "k", [("select", ""), ("select-type", "2")]) == .init(eventName: "SelectObjectContent", subresource: "select", category: .data, readOnly: true))
+        #expect(
+            match(.get, [("versions", ""), ("prefix", "p")])
+                == .init(eventName: "ListObjectVersions", subresource: "versions", category: .data, readOnly: true))
+        #expect(
+            match(.post, key: "k", [("restore", "")]) == .init(eventName: "RestoreObject", subresource: "restore", category: .data, readOnly: false))
+        #expect(
+            match(.post, key: "k", [("select", ""), ("select-type", "2")])
+                == .init(eventName: "SelectObjectContent", subresource: "select", category: .data, readOnly: true))
         #expect(match(.put, key: "k", [("versionId", "v"), ("tagging", "")])?.eventName == "PutObjectTagging")
         #expect(match(.put, key: "k", [("acl", "")])?.eventName == "PutObjectAcl")
         #expect(match(.put, key: "k", [("retention", "")])?.eventName == "PutObjectRetention")
@@ -155,7 +164,8 @@ struct S3RobustnessTests {
         let (s3, dir) = try await service()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = await s3.handle(s3Request(.put, bucket: "unserved-bucket"))
-        let body = #"<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LoggingEnabled><TargetBucket>t</TargetBucket><TargetPrefix>p/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>"#
+        let body =
+            #"<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LoggingEnabled><TargetBucket>t</TargetBucket><TargetPrefix>p/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>"#
         let outcome = await s3.handle(s3Request(.put, bucket: "unserved-bucket", query: [("logging", "")], body: Array(body.utf8)))
         #expect(outcome.eventName == "PutBucketLogging" && outcome.category == .management && !outcome.readOnly)
         guard case .failure(let error) = outcome.response else {
@@ -165,7 +175,8 @@ struct S3RobustnessTests {
         #expect(error.code == "NotImplemented" && error.status == 501)
         #expect(
             outcome.requestParameters.map { String(decoding: $0, as: UTF8.self) }
-                == #"{"BucketLoggingStatus":{"LoggingEnabled":{"TargetBucket":"t","TargetPrefix":"p/"},"xmlns":"http://s3.amazonaws.com/doc/2006-03-01/"},"bucketName":"unserved-bucket","Host":"127.0.0.1:4566","logging":""}"#)
+                == #"{"BucketLoggingStatus":{"LoggingEnabled":{"TargetBucket":"t","TargetPrefix":"p/"},"xmlns":"http://s3.amazonaws.com/doc/2006-03-01/"},"bucketName":"unserved-bucket","Host":"127.0.0.1:4566","logging":""}"#
+        )
         #expect(outcome.resources == [EventResource(type: "AWS::S3::Bucket", arn: "arn:aws:s3:::unserved-bucket", accountId: "111111111111")])
         #expect(outcome.bytesIn == body.utf8.count)
 

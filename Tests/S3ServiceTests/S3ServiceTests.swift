@@ -71,11 +71,13 @@ struct RoutingTests {
 
 @Suite("S3 rules")
 struct RuleTests {
-    @Test("bucket names follow S3's rules", arguments: [
-        ("my-bucket", true), ("a.b.c", true), ("ab", false), ("Upper", false), ("-start", false), ("end-", false),
-        ("a..b", false), ("192.168.1.1", false), ("xn--abc", false), ("x-s3alias-s3alias", false),
-        (String(repeating: "a", count: 63), true), (String(repeating: "a", count: 64), false),
-    ])
+    @Test(
+        "bucket names follow S3's rules",
+        arguments: [
+            ("my-bucket", true), ("a.b.c", true), ("ab", false), ("Upper", false), ("-start", false), ("end-", false),
+            ("a..b", false), ("192.168.1.1", false), ("xn--abc", false), ("x-s3alias-s3alias", false),
+            (String(repeating: "a", count: 63), true), (String(repeating: "a", count: 64), false),
+        ])
     func bucketNames(name: String, valid: Bool) {
         #expect(BucketNames.isValid(name) == valid)
     }
@@ -124,7 +126,8 @@ struct RuleTests {
 struct EventParameterTests {
     @Test("an XML body is rendered under its root name with xmlns last; repeated elements become arrays")
     func xmlBody() throws {
-        let xml = #"<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key> b </Key><Value/></Tag></TagSet></Tagging>"#
+        let xml =
+            #"<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key> b </Key><Value/></Tag></TagSet></Tagging>"#
         let node = try S3XML.parse(Array(xml.utf8))
         var w = JSONWriter()
         S3XML.writeValue(node, to: &w)
@@ -155,7 +158,9 @@ struct EventParameterTests {
     @Test("policies are minified without reordering members")
     func minify() {
         let text = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [ { \"Sid\": \"a b\" } ]\n}"
-        #expect(JSONMinifier.minify(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) } == #"{"Version":"2012-10-17","Statement":[{"Sid":"a b"}]}"#)
+        #expect(
+            JSONMinifier.minify(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) }
+                == #"{"Version":"2012-10-17","Statement":[{"Sid":"a b"}]}"#)
         #expect(JSONMinifier.minify(Array("[1]".utf8)) == nil)
     }
 }

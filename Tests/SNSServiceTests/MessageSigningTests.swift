@@ -130,7 +130,8 @@ struct MessageSigningTests {
         #expect(standard == RetryPolicy(numRetries: 3, minDelayTarget: 20, maxDelayTarget: 20, backoffFunction: "linear"))
         #expect((1...3).map { standard.delay(beforeRetry: $0) } == [20, 20, 20])
         let custom = RetryPolicy.from(
-            deliveryPolicy: #"{"http":{"defaultHealthyRetryPolicy":{"numRetries":5,"minDelayTarget":1,"maxDelayTarget":9,"backoffFunction":"linear"}}}"#)
+            deliveryPolicy:
+                #"{"http":{"defaultHealthyRetryPolicy":{"numRetries":5,"minDelayTarget":1,"maxDelayTarget":9,"backoffFunction":"linear"}}}"#)
         #expect((1...5).map { custom.delay(beforeRetry: $0) } == [1, 3, 5, 7, 9])
         let exponential = RetryPolicy.from(
             deliveryPolicy: #"{"healthyRetryPolicy":{"numRetries":3,"minDelayTarget":2,"maxDelayTarget":8,"backoffFunction":"exponential"}}"#)
@@ -142,7 +143,8 @@ struct MessageSigningTests {
         let policy = TopicPolicy.defaultPolicy(topicARN: "arn:aws:sns:us-east-1:111111111111:t", account: "111111111111")
         #expect(
             policy
-                == #"{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],"Resource":"arn:aws:sns:us-east-1:111111111111:t","Condition":{"StringEquals":{"AWS:SourceOwner":"111111111111"}}}]}"#)
+                == #"{"Version":"2008-10-17","Id":"__default_policy_ID","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],"Resource":"arn:aws:sns:us-east-1:111111111111:t","Condition":{"StringEquals":{"AWS:SourceOwner":"111111111111"}}}]}"#
+        )
         _ = try TopicPolicy.validate(policy)
         #expect(throws: SNSErrors.invalidParameter("Policy Error: null")) { try TopicPolicy.validate("{not json") }
         #expect(throws: SNSErrors.invalidParameter("Policy Error: null")) { try TopicPolicy.validate(#"{"Statement":[]}"#) }

@@ -45,7 +45,8 @@ struct SNSTopicsTests {
         await #expect(throws: AWSError.self) {
             _ = try await sns.topics.publish(toTopic: arn, message: "{}", asService: "cloudtrail.amazonaws.com")
         }
-        let grant = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"SNS:Publish","Resource":"\#(arn)","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}}]}"#
+        let grant =
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"SNS:Publish","Resource":"\#(arn)","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}}]}"#
         _ = try await call(sns, "SetTopicAttributes", ["TopicArn": .string(arn), "AttributeName": "Policy", "AttributeValue": .string(grant)])
         #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com", sourceAccount: "111111111111") == true)
         #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com", sourceAccount: "222222222222") == false)

@@ -69,7 +69,7 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/x-amz-json-1.1")
                 let parsed = try json(response.body)
-#expect(parsed["trailList"] as? [Any] != nil)
+                #expect(parsed["trailList"] as? [Any] != nil)
                 return response.headers[HTTPField.Name("x-amzn-RequestId")!]
             }
             let body = #"{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"DescribeTrails"}]}"#
@@ -78,8 +78,9 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
             ) { response in
                 let events = try json(response.body)["Events"] as? [[String: Any]] ?? []
                 #expect(events.count == 1)
-                let record = try JSONSerialization.jsonObject(
-                    with: Data((events.first?["CloudTrailEvent"] as? String ?? "").utf8)) as? [String: Any]
+                let record =
+                    try JSONSerialization.jsonObject(
+                        with: Data((events.first?["CloudTrailEvent"] as? String ?? "").utf8)) as? [String: Any]
                 #expect(record?["requestID"] as? String == requestID)
                 #expect(record?["userAgent"] as? String == "cairn-tests/1.0")
                 #expect(record?["readOnly"] as? Bool == true)
@@ -116,7 +117,7 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
             try await client.execute(uri: "/", method: .post, headers: signed, body: ByteBuffer(string: "{}")) { response in
                 #expect(response.status == .badRequest)
                 let parsed = try json(response.body)
-#expect(parsed["__type"] as? String == code)
+                #expect(parsed["__type"] as? String == code)
             }
         }
     }
@@ -129,14 +130,14 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
                 response in
                 #expect(response.status == .badRequest)
                 let parsed = try json(response.body)
-#expect(parsed["__type"] as? String == "SerializationException")
+                #expect(parsed["__type"] as? String == "SerializationException")
             }
             let wrongType = #"{"Name": 5}"#
             try await client.execute(
                 uri: "/", method: .post, headers: sign.cloudTrail("GetTrail", body: wrongType), body: ByteBuffer(string: wrongType)
             ) { response in
                 let parsed = try json(response.body)
-#expect(parsed["__type"] as? String == "SerializationException")
+                #expect(parsed["__type"] as? String == "SerializationException")
             }
             let body = #"{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"GetTrail"}]}"#
             try await client.execute(
@@ -155,7 +156,7 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
             try await client.execute(uri: "/", method: .post, headers: sign.cloudTrail("NoSuchThing", body: "{}"), body: ByteBuffer(string: "{}")) {
                 response in
                 let parsed = try json(response.body)
-#expect(parsed["__type"] as? String == "UnknownOperationException")
+                #expect(parsed["__type"] as? String == "UnknownOperationException")
             }
             let form = "Action=NoSuchAction&Version=2011-06-15"
             try await client.execute(uri: "/", method: .post, headers: sign.query("sts", body: form), body: ByteBuffer(string: form)) {
@@ -193,7 +194,7 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
             try await client.execute(uri: "/_cairn/health", method: .get) { response in
                 #expect(response.status == .ok)
                 let parsed = try json(response.body)
-#expect(parsed["status"] as? String == "ok")
+                #expect(parsed["status"] as? String == "ok")
             }
         }
     }
@@ -208,7 +209,12 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
 
     final class Counter: Sendable {
         private let value = Mutex(0)
-        func next() -> Int { value.withLock { $0 += 1; return $0 } }
+        func next() -> Int {
+            value.withLock {
+                $0 += 1
+                return $0
+            }
+        }
     }
 
     @Test func requestAndEventIDsAndTimesComeFromTheRuntime() async throws {

@@ -1,8 +1,9 @@
 import AWSCore
 import Audit
 import Foundation
-@testable import Storage
 import Testing
+
+@testable import Storage
 
 /// The event journal: group commit, numbering, recovery after a crash, rewinding, and its use by the storage.
 @Suite("EventJournal")
@@ -77,7 +78,8 @@ struct EventJournalTests {
         #expect(zeros.withUnsafeBytes { EventJournal.decodeRecords($0) }.isEmpty)
     }
 
-    @Test("with indexing always behind, writing alternates between the segments, which keep their size, and a reopen recovers every event not indexed")
+    @Test(
+        "with indexing always behind, writing alternates between the segments, which keep their size, and a reopen recovers every event not indexed")
     func segmentsUnderSteadyLoad() async throws {
         try await withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -24,7 +24,10 @@ func event(
 }
 
 /// A query over all of 2020-2030 for the default account and region.
-func query(_ attribute: LookupKey? = nil, _ value: String = "", after: EventQuery.Cursor? = nil, limit: Int = 50, start: Int64 = 1_577_836_800, end: Int64 = 1_893_456_000) -> EventQuery {
+func query(
+    _ attribute: LookupKey? = nil, _ value: String = "", after: EventQuery.Cursor? = nil, limit: Int = 50, start: Int64 = 1_577_836_800,
+    end: Int64 = 1_893_456_000
+) -> EventQuery {
     EventQuery(
         accountId: "000000000000", region: "us-east-1", attribute: attribute, value: value, startTime: start, endTime: end,
         after: after, limit: limit)
@@ -38,14 +41,17 @@ let t0: Int64 = 1_735_689_600
 
 /// A mixed set of events, appended in an order that is not time order.
 let sample: [StoredEvent] = [
-    event("e1", time: t0 + 10, name: "CreateTrail", readOnly: false, username: "alice", key: "AKIAALICE",
-          resources: [LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-a"), LookupResource(type: "AWS::S3::Bucket", name: "bucket-a")]),
+    event(
+        "e1", time: t0 + 10, name: "CreateTrail", readOnly: false, username: "alice", key: "AKIAALICE",
+        resources: [LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-a"), LookupResource(type: "AWS::S3::Bucket", name: "bucket-a")]),
     event("e2", time: t0 + 30, name: "DescribeTrails"),
-    event("e3", time: t0 + 20, name: "AssumeRole", source: "sts.amazonaws.com", readOnly: false, username: "bob", key: "AKIABOB",
-          resources: [LookupResource(type: "AWS::IAM::Role", name: "arn:aws:iam::000000000000:role/Admin")]),
+    event(
+        "e3", time: t0 + 20, name: "AssumeRole", source: "sts.amazonaws.com", readOnly: false, username: "bob", key: "AKIABOB",
+        resources: [LookupResource(type: "AWS::IAM::Role", name: "arn:aws:iam::000000000000:role/Admin")]),
     event("e4", time: t0 + 30, name: "DescribeTrails", username: "alice", key: "AKIAALICE"),
-    event("e5", time: t0 + 40, name: "DeleteTrail", readOnly: false,
-          resources: [LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-a"), LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-b")]),
+    event(
+        "e5", time: t0 + 40, name: "DeleteTrail", readOnly: false,
+        resources: [LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-a"), LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-b")]),
     // Not visible to the default queries: another account, another region, a data event.
     event("x1", time: t0 + 50, account: "111122223333"),
     event("x2", time: t0 + 50, region: "eu-west-1"),
@@ -100,22 +106,24 @@ struct SQLiteStorageTests {
         }
     }
 
-    @Test("lookup by each attribute", arguments: [
-        (LookupKey.eventId, "e3", ["e3"]),
-        (.eventId, "x1", []),
-        (.eventName, "DescribeTrails", ["e4", "e2"]),
-        (.eventName, "GetObject", []),
-        (.eventSource, "sts.amazonaws.com", ["e3"]),
-        (.readOnly, "false", ["e5", "e3", "e1"]),
-        (.readOnly, "true", ["e4", "e2"]),
-        (.username, "alice", ["e4", "e1"]),
-        (.accessKeyId, "AKIABOB", ["e3"]),
-        (.resourceType, "AWS::CloudTrail::Trail", ["e5", "e1"]),
-        (.resourceType, "AWS::S3::Bucket", ["e1"]),
-        (.resourceName, "trail-a", ["e5", "e1"]),
-        (.resourceName, "arn:aws:iam::000000000000:role/Admin", ["e3"]),
-        (.resourceName, "nothing", []),
-    ])
+    @Test(
+        "lookup by each attribute",
+        arguments: [
+            (LookupKey.eventId, "e3", ["e3"]),
+            (.eventId, "x1", []),
+            (.eventName, "DescribeTrails", ["e4", "e2"]),
+            (.eventName, "GetObject", []),
+            (.eventSource, "sts.amazonaws.com", ["e3"]),
+            (.readOnly, "false", ["e5", "e3", "e1"]),
+            (.readOnly, "true", ["e4", "e2"]),
+            (.username, "alice", ["e4", "e1"]),
+            (.accessKeyId, "AKIABOB", ["e3"]),
+            (.resourceType, "AWS::CloudTrail::Trail", ["e5", "e1"]),
+            (.resourceType, "AWS::S3::Bucket", ["e1"]),
+            (.resourceName, "trail-a", ["e5", "e1"]),
+            (.resourceName, "arn:aws:iam::000000000000:role/Admin", ["e3"]),
+            (.resourceName, "nothing", []),
+        ])
     func byAttribute(key: LookupKey, value: String, expected: [String]) async throws {
         try await withTemporaryDirectory { dir in
             let storage = try SQLiteStorage(directory: dir)
@@ -140,7 +148,10 @@ struct SQLiteStorageTests {
             #expect(e.readOnly == false)
             #expect(e.username == "alice")
             #expect(e.accessKeyId == "AKIAALICE")
-            #expect(e.lookupResources == [LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-a"), LookupResource(type: "AWS::S3::Bucket", name: "bucket-a")])
+            #expect(
+                e.lookupResources == [
+                    LookupResource(type: "AWS::CloudTrail::Trail", name: "trail-a"), LookupResource(type: "AWS::S3::Bucket", name: "bucket-a"),
+                ])
             #expect(String(decoding: e.record, as: UTF8.self) == #"{"eventID":"e1"}"#)
         }
     }

@@ -122,7 +122,11 @@ package struct IdentityDirectory: Sendable {
                     throw IdentityFileError("user '\(user.name)' is defined twice in account \(account.id)")
                 }
                 for key in user.accessKeys ?? [] {
-                    try add(key, Caller(kind: .iamUser, accountId: account.id, accessKeyId: key.accessKeyId, name: user.name, path: path, accountAlias: account.alias))
+                    try add(
+                        key,
+                        Caller(
+                            kind: .iamUser, accountId: account.id, accessKeyId: key.accessKeyId, name: user.name, path: path,
+                            accountAlias: account.alias))
                 }
             }
             for role in account.roles ?? [] {

@@ -60,10 +60,11 @@ package struct SigV4Signer: Sendable {
         let signature = String(decoding: SigV4Verifier.signature(of: toSign, key: key), as: UTF8.self)
         var out: [(name: String, value: String)] = [("x-amz-date", amzDate)]
         if let sessionToken { out.append(("x-amz-security-token", sessionToken)) }
-        out.append((
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=\(accessKeyId)/\(auth.credentialScope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"
-        ))
+        out.append(
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=\(accessKeyId)/\(auth.credentialScope), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"
+            ))
         return out
     }
 }

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// Random identifiers in the forms AWS uses, generated without Foundation's `UUID` (about 3.5 µs each).
 package enum IDs {

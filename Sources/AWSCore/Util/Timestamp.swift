@@ -30,7 +30,8 @@ package enum Timestamp {
         let c = civil(epochSeconds)
         let days = epochSeconds >= 0 ? epochSeconds / 86400 : (epochSeconds - 86399) / 86400
         let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][Int(((days % 7) + 7) % 7)]
-        return "\(weekday), \(pad(c.day, 2)) \(monthNames[c.month - 1]) \(pad(c.year, 4)) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)) GMT"
+        return
+            "\(weekday), \(pad(c.day, 2)) \(monthNames[c.month - 1]) \(pad(c.year, 4)) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)) GMT"
     }
 
     /// Parses an HTTP date (`Wed, 12 Oct 2009 17:50:00 GMT`); `nil` if it is not one.

@@ -288,9 +288,12 @@ package final class TrailDelivery: Sendable {
                     bucket: trail.s3BucketName, key: key, gzipped: gzipped, metadata: [], trailARN: trail.arn, account: trail.accountId)
                 let times = records.map(\.eventTime)
                 files.append(
-                    (region, DeliveredLogFile(
-                        bucket: trail.s3BucketName, key: key, sha256: sha, newestEventTime: times.max() ?? 0,
-                        oldestEventTime: times.min() ?? 0, deliveredAt: pending.deliveredAt)))
+                    (
+                        region,
+                        DeliveredLogFile(
+                            bucket: trail.s3BucketName, key: key, sha256: sha, newestEventTime: times.max() ?? 0,
+                            oldestEventTime: times.min() ?? 0, deliveredAt: pending.deliveredAt)
+                    ))
             }
         } catch {
             let code = (error as? AWSError)?.code ?? "InternalFailure"
