@@ -12,7 +12,7 @@ package import Storage
 package struct CloudTrailService: AWSService {
     package let model = ServiceModel.cloudTrail
     package let eventSource = "cloudtrail.amazonaws.com"
-    package let operations: [String: Operation]
+    package let operations: [String: AWSOperation]
     /// Trail log-file delivery (run by the application's background services).
     package let delivery: TrailDelivery
     /// The digest-signing keys `ListPublicKeys` lists; trail delivery signs digests with the same instance.
@@ -57,13 +57,13 @@ package struct CloudTrailService: AWSService {
             }
             return []
         }
-        func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> Operation {
-            Operation(audit: AuditSpec(readOnly: true, lookupResources: trailResource), run: run)
+        func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> AWSOperation {
+            AWSOperation(audit: AuditSpec(readOnly: true, lookupResources: trailResource), run: run)
         }
-        func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> Operation {
-            Operation(audit: AuditSpec(readOnly: false, lookupResources: trailResource), run: run)
+        func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> AWSOperation {
+            AWSOperation(audit: AuditSpec(readOnly: false, lookupResources: trailResource), run: run)
         }
-        var ops: [String: Operation] = [
+        var ops: [String: AWSOperation] = [
             "CreateTrail": write(trails.createTrail),
             "UpdateTrail": write(trails.updateTrail),
             "DeleteTrail": write(trails.deleteTrail),
@@ -80,12 +80,12 @@ package struct CloudTrailService: AWSService {
             "AddTags": write(trails.addTags),
             "RemoveTags": write(trails.removeTags),
             "ListTags": read(trails.listTags),
-            "LookupEvents": Operation(audit: AuditSpec(readOnly: true), run: history.lookupEvents),
-            "ListPublicKeys": Operation(audit: AuditSpec(readOnly: true), run: publicKeys.listPublicKeys),
+            "LookupEvents": AWSOperation(audit: AuditSpec(readOnly: true), run: history.lookupEvents),
+            "ListPublicKeys": AWSOperation(audit: AuditSpec(readOnly: true), run: publicKeys.listPublicKeys),
         ]
         for name in ServiceModel.cloudTrail.operations.keys where ops[name] == nil {
             let readOnly = ["Get", "Describe", "List", "Lookup", "Search"].contains { name.hasPrefix($0) }
-            ops[name] = Operation(audit: AuditSpec(readOnly: readOnly)) { _ in
+            ops[name] = AWSOperation(audit: AuditSpec(readOnly: readOnly)) { _ in
                 throw AWSError("UnsupportedOperationException", "Cairn does not support the operation \(name).")
             }
         }

@@ -1,7 +1,7 @@
 package import AWSCore
 import Audit
 import Foundation
-import Gateway
+package import Gateway
 package import NIOCore
 package import Storage
 
@@ -40,7 +40,7 @@ struct Recorder: Codable, Sendable {
 package struct ConfigService: AWSService {
     package let model = ServiceModel.config
     package let eventSource = "config.amazonaws.com"
-    package let operations: [String: ServiceOperation]
+    package let operations: [String: AWSOperation]
 
     /// Delivers what is due (history files on the cadence, periodic snapshots); `force` delivers the pending
     /// history now (`/_cairn/flush`).
@@ -67,11 +67,11 @@ package struct ConfigService: AWSService {
         let store = ConfigStore(state: state, targets: targets, inventories: inventories, runtime: runtime)
         changes.subscribe(store)
         self.store = store
-        func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> ServiceOperation {
-            ServiceOperation(audit: AuditSpec(readOnly: true), run: run)
+        func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> AWSOperation {
+            AWSOperation(audit: AuditSpec(readOnly: true), run: run)
         }
-        func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> ServiceOperation {
-            ServiceOperation(audit: AuditSpec(readOnly: false), run: run)
+        func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> AWSOperation {
+            AWSOperation(audit: AuditSpec(readOnly: false), run: run)
         }
         operations = [
             "PutConfigurationRecorder": write { call in try await store.putRecorder(call) },

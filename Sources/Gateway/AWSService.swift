@@ -44,7 +44,7 @@ package struct UnsignedAccess: Sendable {
 }
 
 /// One operation's declaration: how it is audited and what runs it.
-package struct Operation: Sendable {
+package struct AWSOperation: Sendable {
     /// How the operation appears in CloudTrail.
     package var audit: AuditSpec
     /// The handler: returns the output value (shaped like the model's output) or throws an ``AWSError``.
@@ -72,7 +72,7 @@ package protocol AWSService: Sendable {
     /// The CloudTrail `eventSource` (`cloudtrail.amazonaws.com`).
     var eventSource: String { get }
     /// The operations this service implements, by name.
-    var operations: [String: Operation] { get }
+    var operations: [String: AWSOperation] { get }
 }
 
 /// An extra `GET` endpoint under `/_cairn/` that a module serves (SNS's message-signing certificate), handed to the

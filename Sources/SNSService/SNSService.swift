@@ -17,7 +17,7 @@ package import Storage
 package struct SNSService: AWSService {
     package let model = ServiceModel.sns
     package let eventSource = "sns.amazonaws.com"
-    package let operations: [String: Operation]
+    package let operations: [String: AWSOperation]
     /// The background service that sends due deliveries and retries; the composition root adds it to the
     /// application.
     package let deliveryService: SNSDeliveryService
@@ -95,17 +95,17 @@ package struct SNSService: AWSService {
 
     /// Every operation of the model: the hosted ones with their handlers and audit declarations, the rest
     /// (platform applications, SMS settings, data protection) answering `InvalidAction` and still audited.
-    private static func declarations(_ core: SNSCore) -> [String: Operation] {
+    private static func declarations(_ core: SNSCore) -> [String: AWSOperation] {
         /// A read-only operation about a topic.
-        func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> Operation {
-            Operation(audit: AuditSpec(readOnly: true, lookupResources: topicResource), run: run)
+        func read(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue) -> AWSOperation {
+            AWSOperation(audit: AuditSpec(readOnly: true, lookupResources: topicResource), run: run)
         }
         /// A mutating operation about a topic, optionally callable unsigned.
-        func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue, unsigned: UnsignedAccess? = nil) -> Operation {
-            Operation(audit: AuditSpec(readOnly: false, lookupResources: topicResource), unsigned: unsigned, run: run)
+        func write(_ run: @escaping @Sendable (OperationCall) async throws -> JSONValue, unsigned: UnsignedAccess? = nil) -> AWSOperation {
+            AWSOperation(audit: AuditSpec(readOnly: false, lookupResources: topicResource), unsigned: unsigned, run: run)
         }
         let hidden: Set<String> = ["Message", "Subject", "MessageAttributes"]
-        var ops: [String: Operation] = [
+        var ops: [String: AWSOperation] = [
             "CreateTopic": write(core.createTopic),
             "DeleteTopic": write(core.deleteTopic),
             "ListTopics": read(core.listTopics),
@@ -131,12 +131,12 @@ package struct SNSService: AWSService {
             "ListSubscriptionsByTopic": read(core.listSubscriptionsByTopic),
             "GetSubscriptionAttributes": read(core.getSubscriptionAttributes),
             "SetSubscriptionAttributes": write(core.setSubscriptionAttributes),
-            "Publish": Operation(
+            "Publish": AWSOperation(
                 audit: AuditSpec(
                     readOnly: false, category: .data, redactRequest: hidden, resources: dataResources,
                     lookupResources: topicResource),
                 run: core.publish),
-            "PublishBatch": Operation(
+            "PublishBatch": AWSOperation(
                 audit: AuditSpec(
                     readOnly: false, category: .data,
                     redactRequest: Set(hidden.map { "PublishBatchRequestEntries." + $0 }), resources: dataResources,
@@ -145,7 +145,7 @@ package struct SNSService: AWSService {
         ]
         for name in ServiceModel.sns.operations.keys where ops[name] == nil {
             let readOnly = ["Get", "List", "Check"].contains { name.hasPrefix($0) }
-            ops[name] = Operation(audit: AuditSpec(readOnly: readOnly)) { _ in
+            ops[name] = AWSOperation(audit: AuditSpec(readOnly: readOnly)) { _ in
                 throw AWSError("InvalidAction", "Cairn does not support the operation \(name).")
             }
         }

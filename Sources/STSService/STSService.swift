@@ -9,19 +9,19 @@ package import Gateway
 package struct STSService: AWSService {
     package let model = ServiceModel.sts
     package let eventSource = "sts.amazonaws.com"
-    package let operations: [String: Operation]
+    package let operations: [String: AWSOperation]
 
     /// Creates the service over the credential vault.
     package init(vault: CredentialVault) {
         operations = [
-            "GetCallerIdentity": Operation(audit: AuditSpec(readOnly: true)) { call in
+            "GetCallerIdentity": AWSOperation(audit: AuditSpec(readOnly: true)) { call in
                 .object([
                     "UserId": .string(call.caller.principalId),
                     "Account": .string(call.caller.accountId),
                     "Arn": .string(call.caller.arn),
                 ])
             },
-            "AssumeRole": Operation(
+            "AssumeRole": AWSOperation(
                 audit: AuditSpec(
                     readOnly: true, recordsResponse: true, omitResponse: ["Credentials.SessionToken"],
                     resources: { facts in
@@ -44,7 +44,7 @@ package struct STSService: AWSService {
             ) { call in try await Self.assumeRole(call, vault: vault) },
             // `readOnly` is false in real records of GetSessionToken (TrailDiscover's
             // `SecurityTokenService-GetSessionToken` capture, 2024), unlike AssumeRole's.
-            "GetSessionToken": Operation(
+            "GetSessionToken": AWSOperation(
                 audit: AuditSpec(readOnly: false, recordsResponse: true, omitResponse: ["Credentials.SessionToken"])
             ) { call in try await Self.getSessionToken(call, vault: vault) },
         ]
