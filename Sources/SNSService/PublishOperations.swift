@@ -99,10 +99,15 @@ extension SNSCore {
     static func messageBytes(body: String, attributes: [String: HTTPMessages.Attribute]) -> Int {
         var total = body.utf8.count
         for (name, attribute) in attributes {
-            total += name.utf8.count + attribute.type.utf8.count
-            total += attribute.type.hasPrefix("Binary") ? decodedBase64Count(attribute.value) : attribute.value.utf8.count
+            total += attributeBytes(name: name, type: attribute.type, value: attribute.value)
         }
         return total
+    }
+
+    /// The bytes one message attribute counts toward the size limit: its UTF-8 name and data type, and its value (a
+    /// `Binary` value, base64 on the wire, by its decoded bytes).
+    static func attributeBytes(name: String, type: String, value: String) -> Int {
+        name.utf8.count + type.utf8.count + (type.hasPrefix("Binary") ? decodedBase64Count(value) : value.utf8.count)
     }
 
     /// The number of bytes a padded base64 text decodes to (its length when it is not whole base64 quanta).
@@ -241,12 +246,8 @@ extension SNSCore {
         var total = entry["Message"]?.string?.utf8.count ?? 0
         for (name, value) in entry["MessageAttributes"]?.object ?? [:] {
             let type = value["DataType"]?.string ?? ""
-            total += name.utf8.count + type.utf8.count
-            if let binary = value["BinaryValue"]?.string, type.hasPrefix("Binary") {
-                total += decodedBase64Count(binary)
-            } else {
-                total += value["StringValue"]?.string?.utf8.count ?? 0
-            }
+            let text = (type.hasPrefix("Binary") ? value["BinaryValue"]?.string : value["StringValue"]?.string) ?? ""
+            total += attributeBytes(name: name, type: type, value: text)
         }
         return total
     }
