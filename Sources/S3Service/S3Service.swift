@@ -184,13 +184,12 @@ package final class S3Service: S3Handler {
     }
 
     /// A 200 response with an XML document (`<?xml ...?>` declaration, S3's namespace on the root). Control
-    /// characters that object keys may hold are written as S3 writes them (``S3XML/referencingControlCharacters(_:)``).
+    /// characters that object keys may hold are written as S3 writes them (``XMLWriter/escape(_:controls:)``).
     static func xml(_ status: HTTPResponse.Status = .ok, _ build: (inout XMLWriter) -> Void) -> Response {
-        var x = XMLWriter(declaration: true)
+        var x = XMLWriter(declaration: true, referencesControlCharacters: true)
         build(&x)
-        let text = S3XML.referencingControlCharacters(x.text)
         return Response(
-            status: status, headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            status: status, headers: [.contentType: "application/xml"], body: .init(byteBuffer: ByteBuffer(string: x.text)))
     }
 
     /// An empty response with the given status.

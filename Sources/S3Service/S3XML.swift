@@ -88,26 +88,6 @@ enum S3XML {
         if let xmlns = node.xmlns { w.field("xmlns", xmlns) }
         w.endObject()
     }
-
-    /// Writes the C0 control characters XML 1.0 cannot carry (all but tab, line feed and carriage return) as the
-    /// character references S3 writes for them (`&#x0;`, `&#x1b;`): object keys may hold any Unicode character, and
-    /// S3 lists such keys this way when the client does not ask for `encoding-type=url` (strict XML parsers then
-    /// reject the document, which is why SDKs ask for `url`). Everything else of the document is left as it is.
-    static func referencingControlCharacters(_ document: String) -> String {
-        guard document.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) else {
-            return document
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(document.utf8.count + 16)
-        for byte in document.utf8 {
-            if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D {
-                out += Array("&#x\(String(byte, radix: 16));".utf8)
-            } else {
-                out.append(byte)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }
 
 /// Builds an ``XMLNode`` tree from parser callbacks, stopping the parser at the first element nested deeper than

@@ -73,9 +73,14 @@ struct S3RobustnessTests {
 
     @Test("control characters in a document are written as S3 writes them: &#x0;, &#x1b;; tab and newline stay")
     func controlCharacters() {
-        #expect(S3XML.referencingControlCharacters("<Key>a\u{0}b</Key>") == "<Key>a&#x0;b</Key>")
-        #expect(S3XML.referencingControlCharacters("\u{1b}\u{1}\t\n") == "&#x1b;&#x1;\t\n")
-        #expect(S3XML.referencingControlCharacters("plain é") == "plain é")
+        func written(_ value: String) -> String {
+            var x = XMLWriter(referencesControlCharacters: true)
+            x.element("Key", value)
+            return x.text
+        }
+        #expect(written("a\u{0}b") == "<Key>a&#x0;b</Key>")
+        #expect(written("\u{1b}\u{1}\t\n") == "<Key>&#x1b;&#x1;\t\n</Key>")
+        #expect(written("plain é") == "<Key>plain é</Key>")
     }
 
     @Test("stored keys: round trip, no NUL, byte order and prefixes kept")

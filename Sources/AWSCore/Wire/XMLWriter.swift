@@ -3,10 +3,20 @@ package struct XMLWriter: Sendable {
     /// The document written so far.
     package private(set) var text: String
 
-    /// Creates a writer, starting with the XML declaration when `declaration` is true.
-    package init(declaration: Bool = false) {
+    /// Whether values' C0 control characters are written as character references (see ``escape(_:controls:)``).
+    private let referencesControlCharacters: Bool
+
+    /// Creates a writer, starting with the XML declaration when `declaration` is true; with
+    /// `referencesControlCharacters`, control characters in values are written as S3 writes them (`&#x0;`).
+    package init(declaration: Bool = false, referencesControlCharacters: Bool = false) {
         text = declaration ? #"<?xml version="1.0" encoding="UTF-8"?>"# : ""
         text.reserveCapacity(512)
+        self.referencesControlCharacters = referencesControlCharacters
+    }
+
+    /// A value escaped as this writer writes values.
+    private func escape(_ value: String) -> String {
+        Self.escape(value, controls: referencesControlCharacters)
     }
 
     /// Opens an element, with an optional `xmlns`.
@@ -15,7 +25,7 @@ package struct XMLWriter: Sendable {
         text += name
         if let xmlns {
             text += #" xmlns=""#
-            text += Self.escape(xmlns)
+            text += escape(xmlns)
             text += "\""
         }
         text += ">"
@@ -29,7 +39,7 @@ package struct XMLWriter: Sendable {
             text += " "
             text += key
             text += "=\""
-            text += Self.escape(value)
+            text += escape(value)
             text += "\""
         }
         text += ">"
@@ -52,18 +62,27 @@ package struct XMLWriter: Sendable {
     /// Writes `<name>value</name>` with the value escaped.
     package mutating func element(_ name: String, _ value: String) {
         open(name)
-        text += Self.escape(value)
+        text += escape(value)
         close(name)
     }
 
     /// Writes character data, escaped.
     package mutating func escapedText(_ value: String) {
-        text += Self.escape(value)
+        text += escape(value)
     }
 
-    /// Escapes the five XML special characters.
-    package static func escape(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 || $0 == 13 }) else {
+    /// Escapes the five XML special characters (and carriage returns).
+    ///
+    /// With `controls`, the other C0 control characters XML 1.0 cannot carry (all but tab and line feed) are written
+    /// as the character references S3 writes for them (`&#x0;`, `&#x1b;`): object keys may hold any Unicode character,
+    /// and S3 lists such keys this way when the client does not ask for `encoding-type=url` (strict XML parsers then
+    /// reject the document, which is why SDKs ask for `url`).
+    package static func escape(_ s: String, controls: Bool = false) -> String {
+        guard
+            s.utf8.contains(where: {
+                $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 || $0 == 13 || (controls && $0 < 0x20 && $0 != 0x09 && $0 != 0x0A)
+            })
+        else {
             return s
         }
         var out = ""
@@ -76,6 +95,7 @@ package struct XMLWriter: Sendable {
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
             case "\r": out += "&#13;"
+            case _ where controls && ch.value < 0x20 && ch != "\t" && ch != "\n": out += "&#x\(String(ch.value, radix: 16));"
             default: out.unicodeScalars.append(ch)
             }
         }
