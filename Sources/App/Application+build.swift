@@ -38,7 +38,8 @@ package func buildApplication(
     let s3: S3Service
     do {
         s3 = try await S3Service(
-            state: storage, index: storage, dataDirectory: config.dataDirectory, runtime: runtime, logger: logger, changes: changes)
+            state: storage, index: storage, dataDirectory: config.dataDirectory, runtime: runtime, logger: logger, changes: changes,
+            checksServicePrincipals: config.resourcePolicyChecks == .strict)
     } catch {
         throw StartupError("data directory \(config.dataDirectory): \(error)")
     }
@@ -49,11 +50,15 @@ package func buildApplication(
     do {
         sns = try await SNSService(
             state: storage, dataDirectory: config.dataDirectory, endpoint: { endpoint.value }, runtime: runtime,
-            logger: logger, changes: changes)
+            logger: logger, changes: changes, checksServicePrincipals: config.resourcePolicyChecks == .strict)
     } catch {
         throw StartupError("data directory \(config.dataDirectory): SNS state or signing key: \(error)")
     }
-    let targets = DeliveryTargets(buckets: s3, topics: sns.topics, policyChecks: config.resourcePolicyChecks)
+    // Every call, from a client or from one of Cairn's services, takes this pipeline; the services are installed
+    // once they are all made, since CloudTrail and Config deliver through its client.
+    let pipeline = CallPipeline(events: storage, runtime: runtime, logger: logger)
+    let targets = DeliveryTargets(
+        client: ServiceClient(pipeline: pipeline), buckets: s3, topics: sns.topics, policyChecks: config.resourcePolicyChecks)
     let signingKeys: SigningKeys
     do {
         signingKeys = try await SigningKeys(
@@ -68,9 +73,9 @@ package func buildApplication(
         changes: changes)
     let configService = ConfigService(
         state: storage, targets: targets, inventories: [s3, sns, cloudTrail], changes: changes, runtime: runtime)
+    pipeline.install(services: [cloudTrail, STSService(vault: vault), sns, configService], s3: s3)
     let gateway = Gateway(
-        services: [cloudTrail, STSService(vault: vault), sns, configService], s3: s3, vault: vault, events: storage,
-        runtime: runtime,
+        pipeline: pipeline, vault: vault, runtime: runtime,
         flush: {
             try await storage.settle()
             try await cloudTrail.delivery.flush()

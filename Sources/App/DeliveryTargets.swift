@@ -1,12 +1,15 @@
 import AWSCore
 import CloudTrailService
 import ConfigService
+import Gateway
+import HTTPTypes
 import NIOCore
 import S3Service
 import SNSService
 
-/// CloudTrail's CreateTrail/UpdateTrail checks, answered by the hosted S3 and SNS: the composition root is where
-/// CloudTrail meets them (services never import each other).
+/// Where CloudTrail and AWS Config meet S3 and SNS (services never import each other): their CreateTrail,
+/// UpdateTrail and PutDeliveryChannel checks, answered from S3's and SNS's state, and their deliveries, made as
+/// S3 and SNS calls through the in-process client.
 ///
 /// - Buckets: the bucket must exist (`S3BucketDoesNotExistException`); with `--resource-policy-checks strict` its
 ///   policy must also let `cloudtrail.amazonaws.com` read the bucket ACL and write log files under
@@ -16,6 +19,8 @@ import SNSService
 ///   (with the trail's ARN and account as `aws:SourceArn` and `aws:SourceAccount`), else
 ///   `InsufficientSnsTopicPolicyException`.
 struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations, ConfigDeliveryTargets {
+    /// How deliveries reach S3 and SNS: their operations, through the same audited path as any call.
+    let client: ServiceClient
     let buckets: S3Service
     let topics: SNSTopics
     let policyChecks: AppConfiguration.ResourcePolicyChecks
@@ -63,22 +68,57 @@ struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations, ConfigDeliveryT
 
     // MARK: Deliveries
 
-    /// Writes a log or digest file into the trail's bucket as `cloudtrail.amazonaws.com`, with the object attributes
-    /// CloudTrail's deliveries carry (JSON, gzip-encoded, bucket-owner-full-control).
+    /// Writes a log or digest file into the trail's bucket: a `PutObject` through the in-process client as
+    /// `cloudtrail.amazonaws.com` acting for the trail, with the object attributes CloudTrail's deliveries carry
+    /// (JSON, gzip-encoded, `bucket-owner-full-control`, the bucket's default encryption). The call is recorded as
+    /// the S3 data event AWS writes for it, in the bucket's region and the bucket owner's account.
     func putFile(bucket: String, key: String, gzipped: ByteBuffer, metadata: [(String, String)], trailARN: String, account: String)
         async throws
     {
-        try await buckets.putServiceObject(
-            bucket: bucket, key: key, body: gzipped, contentType: "application/json", contentEncoding: "gzip", metadata: metadata,
-            servicePrincipal: "cloudtrail.amazonaws.com", sourceArn: trailARN, sourceAccount: account,
-            checkPolicy: policyChecks == .strict)
+        try await put(
+            bucket: bucket, key: key, body: gzipped, gzipped: true, metadata: metadata, service: "cloudtrail.amazonaws.com",
+            account: account, sourceArn: trailARN)
     }
 
-    /// Publishes a delivery notification to the trail's topic as `cloudtrail.amazonaws.com`.
+    /// Publishes a delivery notification to the trail's topic: an SNS `Publish` through the in-process client as
+    /// `cloudtrail.amazonaws.com`, recorded as SNS's data event.
     func notify(topicARN: String, message: String, trailARN: String, account: String) async throws {
-        _ = try await topics.publish(
-            toTopic: topicARN, message: message, asService: "cloudtrail.amazonaws.com", sourceArn: trailARN, sourceAccount: account,
-            checkPolicy: policyChecks == .strict)
+        try await publish(
+            topicARN: topicARN, input: ["Message": .string(message)], service: "cloudtrail.amazonaws.com", account: account,
+            sourceArn: trailARN)
+    }
+
+    /// `PutObject` of a delivered file as an AWS service principal.
+    ///
+    /// The request carries what the real deliveries' records show in `requestParameters` (the spec's CloudTrail
+    /// notes §4.3, from a real record of a log-file delivery): `x-amz-acl: bucket-owner-full-control` and
+    /// `x-amz-server-side-encryption` with the bucket's default algorithm. A bucket that does not exist fails the
+    /// call with `NoSuchBucket` (also recorded, in the delivering service's region).
+    private func put(
+        bucket: String, key: String, body: ByteBuffer, gzipped: Bool, metadata: [(String, String)], service: String, account: String,
+        sourceArn: String?
+    ) async throws {
+        let facts = buckets.bucketFacts(bucket)
+        var headers: HTTPFields = [.contentType: gzipped ? "application/json" : "binary/octet-stream"]
+        if gzipped { headers[.contentEncoding] = "gzip" }
+        headers[HTTPField.Name("x-amz-acl")!] = "bucket-owner-full-control"
+        if let encryption = facts?.encryption, encryption == "AES256" {
+            headers[HTTPField.Name("x-amz-server-side-encryption")!] = encryption
+        }
+        for (name, value) in metadata {
+            if let field = HTTPField.Name("x-amz-meta-" + name) { headers[field] = value }
+        }
+        let origin = CallOrigin.service(service, account: account, region: facts?.region ?? "us-east-1", sourceArn: sourceArn)
+        _ = try await client.s3(.putObject(bucket: bucket, key: key, body: body, headers: headers), as: origin)
+    }
+
+    /// SNS `Publish` to a topic as an AWS service principal, in the topic's region.
+    private func publish(topicARN: String, input: [String: JSONValue], service: String, account: String, sourceArn: String?) async throws {
+        var input = input
+        input["TopicArn"] = .string(topicARN)
+        let region = topicARN.split(separator: ":", omittingEmptySubsequences: false).dropFirst(3).first.map(String.init) ?? "us-east-1"
+        let origin = CallOrigin.service(service, account: account, region: region, sourceArn: sourceArn)
+        _ = try await client.call("sns", "Publish", .object(input), as: origin)
     }
 
     // MARK: AWS Config
@@ -104,21 +144,25 @@ struct DeliveryTargets: DeliveryTargetChecks, TrailDestinations, ConfigDeliveryT
         topics.policy(ofTopic: arn) != nil
     }
 
+    /// Config's `ConfigWritabilityCheckFile`: an empty object Config writes when a delivery channel is set up, as
+    /// `config.amazonaws.com`.
     func putProbe(bucket: String, key: String, account: String) async throws {
-        try await buckets.putServiceObject(
-            bucket: bucket, key: key, body: ByteBuffer(), contentType: "binary/octet-stream", contentEncoding: nil, metadata: [],
-            servicePrincipal: "config.amazonaws.com", sourceArn: "", sourceAccount: account, checkPolicy: false)
+        try await put(
+            bucket: bucket, key: key, body: ByteBuffer(), gzipped: false, metadata: [], service: "config.amazonaws.com", account: account,
+            sourceArn: nil)
     }
 
+    /// A snapshot or history file, as `config.amazonaws.com`.
     func putFile(bucket: String, key: String, gzipped: ByteBuffer, account: String) async throws {
-        try await buckets.putServiceObject(
-            bucket: bucket, key: key, body: gzipped, contentType: "application/json", contentEncoding: "gzip", metadata: [],
-            servicePrincipal: "config.amazonaws.com", sourceArn: "", sourceAccount: account, checkPolicy: policyChecks == .strict)
+        try await put(
+            bucket: bucket, key: key, body: gzipped, gzipped: true, metadata: [], service: "config.amazonaws.com", account: account,
+            sourceArn: nil)
     }
 
+    /// A configuration change or delivery notification, as `config.amazonaws.com`.
     func notify(topicARN: String, subject: String, message: String, account: String) async throws {
-        _ = try await topics.publish(
-            toTopic: topicARN, message: message, subject: subject, asService: "config.amazonaws.com", sourceAccount: account,
-            checkPolicy: policyChecks == .strict)
+        try await publish(
+            topicARN: topicARN, input: ["Message": .string(message), "Subject": .string(subject)], service: "config.amazonaws.com",
+            account: account, sourceArn: nil)
     }
 }

@@ -255,6 +255,14 @@ package enum UserIdentityRenderer {
     /// Writes the `userIdentity` of a caller.
     package static func write(_ caller: Caller, invokedBy: String?, to w: inout JSONWriter) {
         w.beginObject()
+        if caller.kind == .awsService {
+            // A service principal's identity is its type and name alone, as in CloudTrail's records of its own
+            // log-file deliveries: {"type":"AWSService","invokedBy":"cloudtrail.amazonaws.com"}.
+            w.field("type", caller.kind.rawValue)
+            w.field("invokedBy", invokedBy ?? caller.name)
+            w.endObject()
+            return
+        }
         w.field("type", caller.kind.rawValue)
         w.field("principalId", caller.principalId)
         w.field("arn", caller.arn)
@@ -263,7 +271,7 @@ package enum UserIdentityRenderer {
         switch caller.kind {
         case .iamUser: w.field("userName", caller.name)
         case .root: if let alias = caller.accountAlias { w.field("userName", alias) }
-        case .assumedRole: break
+        case .assumedRole, .awsService: break
         }
         if let issuedAt = caller.sessionIssuedAt {
             w.key("sessionContext")

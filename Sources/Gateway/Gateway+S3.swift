@@ -42,9 +42,6 @@ extension Gateway {
                 "AuthorizationHeaderMalformed",
                 "The authorization header is malformed; incorrect service \"\(auth.service)\". This endpoint belongs to \"s3\".")
         }
-        guard let s3 else {
-            throw AWSError("NotImplemented", "A header you provided implies functionality that is not implemented", status: 501)
-        }
         var query: [(name: String, value: String)] = []
         if let raw = request.uri.query {
             for (name, value) in FormEncoding.rawPairs(Substring(raw)) {
@@ -61,20 +58,10 @@ extension Gateway {
         let s3Request = S3Request(
             method: request.method, bucket: bucket, key: key, query: query, headers: request.headers, host: host,
             body: request.body, caller: caller, auth: auth, signingKey: signingKey, requestID: requestID, now: now)
-        // The event id exists before the operation runs, so the change records it publishes can name it.
-        let eventID = runtime.uuid()
-        let outcome = await ResourceChangeFeed.$causingEventID.withValue(eventID) { await s3.handle(s3Request) }
-
-        if let eventName = outcome.eventName {
-            let event = Auditor.s3Event(
-                eventName: eventName, outcome: outcome, caller: caller, auth: auth, now: now, requestID: requestID, hostID: hostID,
-                sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent].map(Auditor.s3UserAgent), eventID: eventID)
-            // A call on another account's bucket is recorded for the bucket owner too.
-            let owner = outcome.resources?.last(where: { $0.type == "AWS::S3::Bucket" })?.accountId
-            let all = Auditor.withCopies(event, for: owner.map { [$0] } ?? [], newID: runtime.uuid)
-            try await events.append(all.map(StoredEvent.init))
-        }
-        return try outcome.response.get()
+        let origin = CallOrigin(
+            caller: caller, region: auth.region, sourceIPAddress: Self.sourceIP(context),
+            userAgent: request.headers[.userAgent].map(Auditor.s3UserAgent))
+        return try await pipeline.perform(s3Request, origin: origin, hostID: hostID).get()
     }
 
     /// Verifies S3's legacy SigV2 query authentication, when the request uses it (`nil` otherwise).
@@ -145,47 +132,5 @@ extension Gateway {
         guard let slash = rest.firstIndex(of: "/") else { return (String(rest), nil) }
         let key = rest[rest.index(after: slash)...]
         return (String(rest[..<slash]), key.isEmpty ? nil : String(key))
-    }
-}
-
-extension Auditor {
-    /// Builds the event of an S3 call from the S3 service's outcome and the request's facts.
-    ///
-    /// S3 events carry `additionalEventData` (signature version, bytes in and out, authentication method and the
-    /// `x-amz-id-2` host id) and S3's 16-character `requestID`; no `CipherSuite` or `tlsDetails` is written because
-    /// Cairn is reached over plain HTTP.
-    static func s3Event(
-        eventName: String, outcome: S3Outcome, caller: Caller, auth: SigV4Authorization, now: Int64, requestID: String,
-        hostID: String, sourceIP: String, userAgent: String?, eventID: String
-    ) -> CloudTrailEvent {
-        var extra = JSONWriter(capacity: 192)
-        extra.beginObject()
-        extra.field("SignatureVersion", auth.scopeDate.isEmpty ? "SigV2" : "SigV4")
-        extra.key("bytesTransferredIn")
-        extra.integer(outcome.bytesIn)
-        extra.field("AuthenticationMethod", auth.isPresigned ? "QueryString" : "AuthHeader")
-        extra.field("x-amz-id-2", hostID)
-        extra.key("bytesTransferredOut")
-        extra.integer(outcome.bytesOut)
-        extra.endObject()
-        let failure: AWSError? =
-            switch outcome.response {
-            case .success: nil
-            case .failure(let error): error
-            }
-        return CloudTrailEvent(
-            caller: caller, eventTime: now, eventSource: "s3.amazonaws.com", eventName: eventName, awsRegion: auth.region,
-            sourceIPAddress: sourceIP, userAgent: userAgent, errorCode: failure?.code, errorMessage: failure?.message,
-            requestParameters: outcome.requestParameters, responseElements: failure == nil ? outcome.responseElements : nil,
-            additionalEventData: extra.bytes, requestID: requestID, eventID: eventID, readOnly: outcome.readOnly,
-            resources: outcome.resources, category: outcome.category, recipientAccountId: caller.accountId,
-            lookupResources: outcome.lookupResources)
-    }
-
-    /// The user agent as S3's CloudTrail records write it: in square brackets (`[aws-cli/2.15.0 Python/3.11 ...]`),
-    /// as every real S3 record shows, from AWS's own examples (2016) to captures of 2026; other services' records
-    /// keep it verbatim.
-    static func s3UserAgent(_ userAgent: String) -> String {
-        "[" + userAgent + "]"
     }
 }

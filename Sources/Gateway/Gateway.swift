@@ -4,7 +4,7 @@ import HTTPTypes
 package import Hummingbird
 import Logging
 import NIOCore
-package import Storage
+import Storage
 
 /// Cairn's single HTTP responder: every request takes the same path.
 ///
@@ -28,29 +28,29 @@ package struct Gateway: HTTPResponder {
     /// The signing names of the JSON 1.1 services, for routing requests that carry no `X-Amz-Target`.
     private let jsonSigningNames: Set<String>
     private let queryServices: [String: any AWSService]
-    let s3: (any S3Handler)?
+    /// The step every call takes after it is read and authenticated: operation, audit, durable append.
+    let pipeline: CallPipeline
     let vault: CredentialVault
-    let events: any EventStore
     let verifier = SigV4Verifier()
     let runtime: Runtime
     private let flush: @Sendable () async throws -> Void
     private let routes: [CairnRoute]
 
-    /// Creates the gateway over the hosted services.
+    /// Creates the gateway over the services installed in the pipeline.
     ///
     /// - Parameters:
-    ///   - services: the hosted services; JSON 1.1 services are routed by target prefix, Query services by signing name.
+    ///   - pipeline: the call pipeline, with the hosted services installed: JSON 1.1 services are routed by target
+    ///     prefix, Query services by signing name, every other request goes to S3.
     ///   - runtime: the clock and id generator (injected so tests control them).
     ///   - flush: runs every due background step now, for `POST /_cairn/flush`.
-    ///   - s3: the S3 REST service, which answers every request that is neither JSON 1.1 nor Query.
     ///   - routes: extra `GET /_cairn/...` endpoints modules serve (SNS's signing certificate), matched by prefix.
     package init(
-        services: [any AWSService], s3: (any S3Handler)? = nil, vault: CredentialVault, events: any EventStore,
-        runtime: Runtime, flush: @escaping @Sendable () async throws -> Void, routes: [CairnRoute] = []
+        pipeline: CallPipeline, vault: CredentialVault, runtime: Runtime, flush: @escaping @Sendable () async throws -> Void,
+        routes: [CairnRoute] = []
     ) {
         var json: [String: any AWSService] = [:]
         var query: [String: any AWSService] = [:]
-        for service in services {
+        for service in pipeline.services {
             if let prefix = service.model.targetPrefix, service.model.wireProtocol == "json" {
                 json[prefix] = service
             } else {
@@ -60,9 +60,8 @@ package struct Gateway: HTTPResponder {
         self.jsonServices = json
         self.jsonSigningNames = Set(json.values.map(\.model.service))
         self.queryServices = query
-        self.s3 = s3
+        self.pipeline = pipeline
         self.vault = vault
-        self.events = events
         self.runtime = runtime
         self.flush = flush
         self.routes = routes
@@ -163,49 +162,15 @@ package struct Gateway: HTTPResponder {
         case .s3:
             preconditionFailure("S3 is answered above")
         }
-        let operation = service.operations[operationName]!
-        let opModel = service.model.operations[operationName]!
-        let input: JSONValue
-        let decodeError: AWSError?
-        switch decoded {
-        case .success(let value):
-            input = value
-            decodeError = Self.requiredError(value, model: service.model, shape: opModel.input, wire: wire)
-        case .failure(let error):
-            input = .object([:])
-            decodeError = error
+        // Run, audit (the event is durable before the response leaves) and respond.
+        let origin = CallOrigin(caller: caller, region: auth.region, sourceIPAddress: Self.sourceIP(context), userAgent: request.headers[.userAgent])
+        let result = try await pipeline.perform(service, operationName, input: decoded, origin: origin, requestID: requestID, now: Int64(now))
+        switch result {
+        case .failure(let failure):
+            return render(failure, wire: wire, requestID: requestID, service: service)
+        case .success(let output):
+            return encode(output, service: service, operation: operationName, model: service.model.operations[operationName]!, wire: wire, requestID: requestID)
         }
-
-        // Run.
-        let call = OperationCall(input: input, caller: caller, region: auth.region, requestID: requestID, now: Int64(now))
-        var output: JSONValue?
-        var failure: AWSError?
-        // The event id exists before the operation runs, so the change records it publishes can name it.
-        let eventID = runtime.uuid()
-        if let decodeError {
-            failure = decodeError
-        } else {
-            do {
-                output = try await ResourceChangeFeed.$causingEventID.withValue(eventID) { try await operation.run(call) }
-            } catch let error as AWSError {
-                failure = error
-            } catch {
-                context.logger.error(
-                    "operation failed",
-                    metadata: ["aws.request.id": "\(requestID)", "aws.operation": "\(operationName)", "error": "\(String(reflecting: error))"])
-                failure = .internalFailure
-            }
-        }
-
-        // Audit: the event is durable before the response leaves.
-        let recorded = Auditor.events(
-            service: service, operation: operationName, spec: operation.audit, call: call, output: output, failure: failure,
-            sourceIP: Self.sourceIP(context), userAgent: request.headers[.userAgent], eventID: eventID, newID: runtime.uuid)
-        try await events.append(recorded.map(StoredEvent.init))
-
-        // Respond.
-        if let failure { return render(failure, wire: wire, requestID: requestID, service: service) }
-        return encode(output ?? .object([:]), service: service, operation: operationName, model: opModel, wire: wire, requestID: requestID)
     }
 
     /// Whether the request carries SigV4 authentication (an `Authorization` header or a presigned query string);
@@ -239,7 +204,7 @@ package struct Gateway: HTTPResponder {
         do {
             let codec = ShapeCodec(model: service.model)
             let input = try codec.decodeQuery(params, shape: opModel.input)
-            if let missing = Self.requiredError(input, model: service.model, shape: opModel.input, wire: .query) { throw missing }
+            if let missing = CallPipeline.requiredError(input, service: service, shape: opModel.input) { throw missing }
             guard let scope = access.scope(input) else { return nil }
             let caller = Caller(kind: .root, accountId: scope.account, accessKeyId: "", name: "")
             let call = OperationCall(
@@ -249,12 +214,6 @@ package struct Gateway: HTTPResponder {
         } catch let error as AWSError {
             return render(error, wire: .query, requestID: requestID, service: service)
         }
-    }
-
-    private static func requiredError(_ input: JSONValue, model: ServiceModel, shape: String?, wire: WireProtocol) -> AWSError? {
-        guard let missing = ShapeCodec(model: model).missingRequired(input, shape: shape) else { return nil }
-        let message = "1 validation error detected: Value null at '\(missing)' failed to satisfy constraint: Member must not be null"
-        return wire == .json ? AWSError("ValidationException", message) : AWSError("ValidationError", message)
     }
 
     static func sourceIP(_ context: Context) -> String {
@@ -365,7 +324,7 @@ package struct Gateway: HTTPResponder {
             w.key("services")
             w.beginArray()
             let modeled = jsonServices.values.map(\.model.service) + queryServices.values.map(\.model.service)
-            for name in (modeled + (s3 == nil ? [] : ["s3"])).sorted() {
+            for name in (modeled + (pipeline.s3 == nil ? [] : ["s3"])).sorted() {
                 w.arrayElement()
                 w.string(name)
             }

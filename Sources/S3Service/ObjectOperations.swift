@@ -144,7 +144,7 @@ extension S3Service {
             file: file, size: summary.length, etag: summary.md5Hex, modifiedMillis: Int64(runtime.now() * 1000),
             contentType: attributes.contentType, headers: attributes.headers, metadata: attributes.metadata,
             checksums: summary.storedChecksums, checksumType: "FULL_OBJECT", partCount: nil,
-            partSizes: nil, owner: r.caller.accountId, storageClass: storageClass, tagging: r.header("x-amz-tagging"),
+            partSizes: nil, owner: Self.objectOwner(r.caller, bucket: bucket), storageClass: storageClass, tagging: r.header("x-amz-tagging"),
             serverSideEncryption: encryption)
         try await commit(object, bucket: bucket.name, key: key)
         var headers: HTTPFields = [:]
@@ -153,6 +153,13 @@ extension S3Service {
         Self.addChecksumHeaders(object, to: &headers)
         call.responseElements = Self.encryptionElements(encryption)
         return Self.empty(headers: headers)
+    }
+
+    /// The account that owns an object a caller writes: the caller's, or the bucket owner's when an AWS service
+    /// writes it (a service principal belongs to no account; CloudTrail and Config write with
+    /// `bucket-owner-full-control`).
+    static func objectOwner(_ caller: Caller, bucket: Bucket) -> String {
+        caller.kind == .awsService ? bucket.owner : caller.accountId
     }
 
     /// `{"x-amz-server-side-encryption":"AES256"}`: the `responseElements` S3 writes for uploads.

@@ -6,7 +6,7 @@ package import Gateway
 import HTTPTypes
 import Hummingbird
 package import Logging
-package import NIOCore
+import NIOCore
 package import Storage
 
 /// Amazon S3 on Cairn's endpoint: buckets with their configuration, objects stored as files, multipart uploads.
@@ -21,13 +21,20 @@ package final class S3Service: S3Handler {
     let uploads: UploadStore
     let logger: Logger
     let runtime: Runtime
+    /// Whether a bucket policy must grant an AWS service principal what it does (`--resource-policy-checks
+    /// strict`); when `false`, services may act on any bucket that exists.
+    let checksServicePrincipals: Bool
 
     /// Opens the service over the stores and the data directory (objects live in `<dataDirectory>/s3`); bucket
     /// changes are published to `changes`.
+    ///
+    /// - Parameter checksServicePrincipals: whether calls of AWS service principals (CloudTrail and Config
+    ///   delivering files) need the bucket policy's grant, as on AWS (`--resource-policy-checks strict`).
     package init(
         state: any StateStore, index: any ObjectIndex, dataDirectory: String, runtime: Runtime, logger: Logger,
-        changes: ResourceChangeFeed = ResourceChangeFeed()
+        changes: ResourceChangeFeed = ResourceChangeFeed(), checksServicePrincipals: Bool = true
     ) async throws {
+        self.checksServicePrincipals = checksServicePrincipals
         self.buckets = try await BucketRegistry(store: state, changes: changes)
         self.index = ObjectKeyIndex(base: index)
         self.files = try ObjectFiles(dataDirectory: dataDirectory, newID: runtime.uuid)
@@ -137,8 +144,27 @@ package final class S3Service: S3Handler {
         if let expected = call.request.header("x-amz-expected-bucket-owner"), expected != bucket.owner {
             throw S3Errors.accessDenied
         }
-        try Self.authorize(call.request.caller, bucket: bucket, action: action, resource: resource ?? bucket.arn)
+        if call.request.caller.kind == .awsService {
+            try authorizeService(call.request, bucket: bucket, action: action, resource: resource ?? bucket.arn)
+        } else {
+            try Self.authorize(call.request.caller, bucket: bucket, action: action, resource: resource ?? bucket.arn)
+        }
         return bucket
+    }
+
+    /// Checks an AWS service principal's access (CloudTrail or Config delivering into a bucket): the bucket policy
+    /// must allow the service the action, with the condition keys the service sends (`aws:SourceAccount`,
+    /// `aws:SourceArn`, `s3:x-amz-acl`); explicit Deny wins. With `--resource-policy-checks off` any bucket that
+    /// exists is writable by services.
+    func authorizeService(_ request: S3Request, bucket: Bucket, action: String, resource: String) throws(AWSError) {
+        guard checksServicePrincipals else { return }
+        var context = ["aws:SourceAccount": request.caller.accountId]
+        if let sourceArn = request.caller.sourceArn { context["aws:SourceArn"] = sourceArn }
+        if let acl = request.header("x-amz-acl") { context["s3:x-amz-acl"] = acl }
+        let policyRequest = PolicyDocument.Request(servicePrincipal: request.caller.name, action: action, resource: resource, context: context)
+        guard let policy = bucket.policy, let document = try? PolicyDocument(json: policy), document.allows(policyRequest) else {
+            throw S3Errors.accessDenied
+        }
     }
 
     /// Checks a caller's access to a bucket or object as S3 does without identity policies: the owner's account may
@@ -287,42 +313,14 @@ package struct BucketFacts: Sendable {
     package var region: String
     /// The bucket policy, verbatim.
     package var policy: String?
+    /// The bucket's default encryption algorithm (`AES256` unless configured otherwise).
+    package var encryption: String
 }
 
 extension S3Service {
     /// The facts of a bucket, or `nil` when it does not exist.
     package func bucketFacts(_ name: String) -> BucketFacts? {
-        buckets.bucket(name).map { BucketFacts(name: $0.name, owner: $0.owner, region: $0.region, policy: $0.policy) }
-    }
-}
-
-extension S3Service {
-    /// Writes an object on behalf of an AWS service (CloudTrail delivering a log or digest file), as S3 does for
-    /// such writes: the bucket must exist (`NoSuchBucket`) and, when `checkPolicy`, its policy must let the service
-    /// principal put the object with `x-amz-acl: bucket-owner-full-control` (`AccessDenied`). The object belongs to
-    /// the bucket owner.
-    package func putServiceObject(
-        bucket name: String, key: String, body: ByteBuffer, contentType: String, contentEncoding: String?,
-        metadata: [(String, String)], servicePrincipal: String, sourceArn: String, sourceAccount: String, checkPolicy: Bool
-    ) async throws {
-        guard let bucket = buckets.bucket(name) else { throw S3Errors.noSuchBucket(name) }
-        if checkPolicy {
-            let request = PolicyDocument.Request(
-                servicePrincipal: servicePrincipal, action: "s3:PutObject", resource: Self.objectARN(name, key),
-                context: ["aws:SourceArn": sourceArn, "aws:SourceAccount": sourceAccount, "s3:x-amz-acl": "bucket-owner-full-control"])
-            guard let policy = bucket.policy, let document = try? PolicyDocument(json: policy), document.allows(request) else {
-                throw S3Errors.accessDenied
-            }
-        }
-        let md5 = body.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
-        let file = try await files.write(body)
-        var headers: [String: String] = [:]
-        if let contentEncoding { headers["content-encoding"] = contentEncoding }
-        let object = StoredObject(
-            file: file, size: Int64(body.readableBytes), etag: Hex.encode(md5), modifiedMillis: Int64(runtime.now() * 1000),
-            contentType: contentType, headers: headers, metadata: metadata.map { [$0.0.lowercased(), $0.1] }, checksums: [:],
-            checksumType: nil, partCount: nil, partSizes: nil, owner: bucket.owner, storageClass: "STANDARD", tagging: nil,
-            serverSideEncryption: bucket.encryption?.algorithm ?? "AES256")
-        try await commit(object, bucket: name, key: key)
+        buckets.bucket(name).map { BucketFacts(
+                name: $0.name, owner: $0.owner, region: $0.region, policy: $0.policy, encryption: $0.encryption?.algorithm ?? "AES256") }
     }
 }

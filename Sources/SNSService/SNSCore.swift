@@ -17,12 +17,15 @@ final class SNSCore: Sendable {
     /// FIFO deduplication: `topic|scope|id` → the first message's id, sequence number and expiry. Kept in memory
     /// only (a restart forgets it, as a five-minute window allows).
     let deduplication = Mutex<[String: (messageId: String, sequence: String?, expires: Double)]>([:])
+    /// Whether a topic policy must grant an AWS service principal what it does (`--resource-policy-checks strict`).
+    let checksServicePrincipals: Bool
 
     /// Assembles the shared parts.
     init(
         registry: SNSRegistry, outbox: Outbox, signer: MessageSigner, runtime: Runtime, logger: Logger,
-        endpoint: @escaping @Sendable () -> String
+        endpoint: @escaping @Sendable () -> String, checksServicePrincipals: Bool = true
     ) {
+        self.checksServicePrincipals = checksServicePrincipals
         self.registry = registry
         self.outbox = outbox
         self.signer = signer
@@ -69,8 +72,20 @@ final class SNSCore: Sendable {
         return topic
     }
 
-    /// Same-account callers pass (Cairn has no IAM identity policies); others need the topic policy's grant.
+    /// Same-account callers pass (Cairn has no IAM identity policies); others need the topic policy's grant. An
+    /// AWS service principal (CloudTrail or Config notifying a topic) needs the policy's grant to the service, with
+    /// the `aws:SourceArn` and `aws:SourceAccount` it sends, unless `--resource-policy-checks off`.
     func authorize(_ call: OperationCall, topic: Topic, action: String) throws(AWSError) {
+        if call.caller.kind == .awsService {
+            let service = call.caller.name
+            guard !checksServicePrincipals
+                || TopicPolicy.allows(topic, service: service, action: action, sourceArn: call.caller.sourceArn, sourceAccount: call.caller.accountId)
+            else {
+                throw AWSError(
+                    "AuthorizationError", "Service: \(service) is not authorized to perform: \(action) on resource: \(topic.arn)", status: 403)
+            }
+            return
+        }
         guard call.isSigned, topic.accountId != call.caller.accountId else { return }
         if !TopicPolicy.allows(topic, caller: call.caller, action: action) {
             throw SNSErrors.notAuthorized(call.caller, action: action, resource: topic.arn)

@@ -33,16 +33,19 @@ package struct SNSService: AWSService {
     ///   - endpoint: Cairn's base URL as subscribers reach it (`http://127.0.0.1:4566`), read when a message is
     ///     made, for its `SubscribeURL`, `UnsubscribeURL` and `SigningCertURL`.
     ///   - changes: where topic changes are published.
+    ///   - checksServicePrincipals: whether calls of AWS service principals (CloudTrail and Config notifying a
+    ///     topic) need the topic policy's grant, as on AWS (`--resource-policy-checks strict`).
     package init(
         state: any StateStore, dataDirectory: String, endpoint: @escaping @Sendable () -> String, runtime: Runtime,
-        logger: Logger, changes: ResourceChangeFeed = ResourceChangeFeed()
+        logger: Logger, changes: ResourceChangeFeed = ResourceChangeFeed(), checksServicePrincipals: Bool = true
     ) async throws {
         let registry = try await SNSRegistry(store: state, changes: changes)
         let outbox = try await Outbox(store: state, clock: runtime.now, logger: logger) { arn in
             registry.subscription(arn)?.confirmed == true
         }
         let signer = try MessageSigner(directory: dataDirectory + "/sns", now: runtime.now())
-        let core = SNSCore(registry: registry, outbox: outbox, signer: signer, runtime: runtime, logger: logger, endpoint: endpoint)
+        let core = SNSCore(registry: registry, outbox: outbox, signer: signer, runtime: runtime, logger: logger, endpoint: endpoint,
+            checksServicePrincipals: checksServicePrincipals)
         self.core = core
         self.deliveryService = SNSDeliveryService(outbox: outbox, clock: runtime.now)
         self.topics = SNSTopics(core: core)

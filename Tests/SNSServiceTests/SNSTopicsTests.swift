@@ -20,10 +20,11 @@ struct SNSTopicsTests {
             state: storage, dataDirectory: dir, endpoint: { "http://127.0.0.1:1" }, runtime: .live, logger: Logger(label: "test"))
     }
 
-    /// Runs an operation as alice in us-east-1.
-    private func call(_ sns: SNSService, _ name: String, _ input: [String: JSONValue]) async throws -> JSONValue {
+    /// Runs an operation in us-east-1, as alice unless another caller is given.
+    private func call(_ sns: SNSService, _ name: String, _ input: [String: JSONValue], as caller: Caller? = nil) async throws -> JSONValue {
         try await sns.operations[name]!.run(
-            OperationCall(input: .object(input), caller: caller, region: "us-east-1", requestID: "r", now: Int64(Date().timeIntervalSince1970)))
+            OperationCall(
+                input: .object(input), caller: caller ?? self.caller, region: "us-east-1", requestID: "r", now: Int64(Date().timeIntervalSince1970)))
     }
 
     @Test("policy(ofTopic:) gives the topic's policy, the default one until set, and nil for no topic")
@@ -37,26 +38,35 @@ struct SNSTopicsTests {
         #expect(sns.topics.allowsPublish(toTopic: "arn:aws:sns:us-east-1:111111111111:missing", service: "cloudtrail.amazonaws.com") == nil)
     }
 
-    @Test("publishing as a service principal needs the topic policy's grant")
+    @Test("a service principal's Publish needs the topic policy's grant, with its source account and ARN")
     func publishAsService() async throws {
         let sns = try await makeService()
         let arn = try #require(try await call(sns, "CreateTopic", ["Name": "trail-notes"])["TopicArn"]?.string)
+        let trail = "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"
+        let cloudTrail = Caller.service("cloudtrail.amazonaws.com", account: "111111111111", sourceArn: trail)
         #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com") == false)
-        await #expect(throws: AWSError.self) {
-            _ = try await sns.topics.publish(toTopic: arn, message: "{}", asService: "cloudtrail.amazonaws.com")
+        await #expect(
+            throws: AWSError(
+                "AuthorizationError", "Service: cloudtrail.amazonaws.com is not authorized to perform: SNS:Publish on resource: \(arn)",
+                status: 403)
+        ) {
+            _ = try await call(sns, "Publish", ["TopicArn": .string(arn), "Message": "{}"], as: cloudTrail)
         }
         let grant =
-            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"SNS:Publish","Resource":"\#(arn)","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111"}}}]}"#
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"SNS:Publish","Resource":"\#(arn)","Condition":{"StringEquals":{"aws:SourceAccount":"111111111111","aws:SourceArn":"\#(trail)"}}}]}"#
         _ = try await call(sns, "SetTopicAttributes", ["TopicArn": .string(arn), "AttributeName": "Policy", "AttributeValue": .string(grant)])
-        #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com", sourceAccount: "111111111111") == true)
-        #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com", sourceAccount: "222222222222") == false)
+        #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com", sourceArn: trail, sourceAccount: "111111111111") == true)
+        #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com", sourceArn: trail, sourceAccount: "222222222222") == false)
         #expect(sns.topics.allowsPublish(toTopic: arn, service: "config.amazonaws.com", sourceAccount: "111111111111") == false)
-        let id = try await sns.topics.publish(
-            toTopic: arn, message: #"{"s3Bucket":"b"}"#, subject: "CloudTrail", asService: "cloudtrail.amazonaws.com",
-            sourceAccount: "111111111111")
-        #expect(UUID(uuidString: id) != nil)
+        let output = try await call(sns, "Publish", ["TopicArn": .string(arn), "Message": #"{"s3Bucket":"b"}"#, "Subject": "CloudTrail"], as: cloudTrail)
+        #expect(UUID(uuidString: output["MessageId"]?.string ?? "") != nil)
+        // Another trail of the same account is not the one the policy names.
+        let otherTrail = Caller.service("cloudtrail.amazonaws.com", account: "111111111111", sourceArn: trail + "2")
+        await #expect(throws: AWSError.self) {
+            _ = try await call(sns, "Publish", ["TopicArn": .string(arn), "Message": "m"], as: otherTrail)
+        }
         await #expect(throws: AWSError("NotFound", "Topic does not exist", status: 404)) {
-            _ = try await sns.topics.publish(toTopic: arn + "-gone", message: "m", asService: "cloudtrail.amazonaws.com")
+            _ = try await call(sns, "Publish", ["TopicArn": .string(arn + "-gone"), "Message": "m"], as: cloudTrail)
         }
     }
 }

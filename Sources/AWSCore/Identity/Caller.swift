@@ -11,6 +11,9 @@ package struct Caller: Sendable, Hashable, Codable {
         case iamUser = "IAMUser"
         /// A role session from `AssumeRole` (`AssumedRole`).
         case assumedRole = "AssumedRole"
+        /// An AWS service acting as its own service principal (`AWSService`), such as CloudTrail writing a log file:
+        /// `name` is the principal (`cloudtrail.amazonaws.com`), `accountId` the account it acts for.
+        case awsService = "AWSService"
     }
 
     /// The principal's kind.
@@ -29,6 +32,9 @@ package struct Caller: Sendable, Hashable, Codable {
     package var sessionIssuedAt: Int64?
     /// The account alias, when the identities file gives one.
     package var accountAlias: String?
+    /// For an AWS service principal: the resource it acts for (a trail's ARN), which resource policies see as
+    /// `aws:SourceArn` (`accountId` is their `aws:SourceAccount`).
+    package var sourceArn: String?
 
     /// Creates a caller.
     package init(
@@ -45,12 +51,21 @@ package struct Caller: Sendable, Hashable, Codable {
         self.accountAlias = accountAlias
     }
 
+    /// An AWS service acting as its own principal for an account (CloudTrail delivering a trail's log file), on
+    /// behalf of `sourceArn` when the call is for one resource.
+    package static func service(_ principal: String, account: String, sourceArn: String? = nil) -> Caller {
+        var caller = Caller(kind: .awsService, accountId: account, accessKeyId: "", name: principal)
+        caller.sourceArn = sourceArn
+        return caller
+    }
+
     /// The user's unique id (`AIDA…`) or the role's (`AROA…`), derived from account and name.
     package var uniqueId: String {
         switch kind {
         case .root: accountId
         case .iamUser: PrincipalIds.userId(account: accountId, name: name)
         case .assumedRole: PrincipalIds.roleId(account: accountId, name: name)
+        case .awsService: name
         }
     }
 
@@ -60,6 +75,7 @@ package struct Caller: Sendable, Hashable, Codable {
         case .root: accountId
         case .iamUser: uniqueId
         case .assumedRole: "\(uniqueId):\(sessionName ?? "")"
+        case .awsService: name
         }
     }
 
@@ -69,6 +85,7 @@ package struct Caller: Sendable, Hashable, Codable {
         case .root: "arn:aws:iam::\(accountId):root"
         case .iamUser: "arn:aws:iam::\(accountId):user\(path)\(name)"
         case .assumedRole: "arn:aws:sts::\(accountId):assumed-role/\(name)/\(sessionName ?? "")"
+        case .awsService: ""
         }
     }
 
@@ -81,6 +98,7 @@ package struct Caller: Sendable, Hashable, Codable {
         case .root: "root"
         case .iamUser: name
         case .assumedRole: sessionName ?? name
+        case .awsService: name
         }
     }
 }

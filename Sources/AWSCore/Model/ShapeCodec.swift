@@ -42,6 +42,15 @@ package struct ShapeCodec: Sendable {
         return try check(value, shapeName: shapeName, path: "")
     }
 
+    /// Type-checks an input built in process (by another service) against an input shape, exactly as a decoded
+    /// JSON body is checked: unknown members are dropped and timestamps given as text become epoch seconds.
+    /// - Throws: `SerializationException` for a value of the wrong type.
+    package func validate(_ value: JSONValue, shape shapeName: String?) throws(AWSError) -> JSONValue {
+        guard case .object = value else { throw AWSError("SerializationException", "Start of list found where not expected") }
+        guard let shapeName else { return .object([:]) }
+        return try check(value, shapeName: shapeName, path: "")
+    }
+
     /// The most values (objects, arrays, members and elements) a JSON request body may hold. The largest real
     /// requests of the hosted services hold a few thousand (500 event-selector conditions, 100 evaluations); the
     /// bound keeps the memory and time of decoding one request small whatever its body.
