@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "App", "AWSCore", "Audit", "Storage", "Gateway", hummingbird, nioCore,
+                "App", "AWSCore", "Audit", "Storage", "Gateway", "S3Service", "SNSService", hummingbird, nioCore, logging,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -86,6 +86,15 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
     package init(integerLiteral value: Int) { self = .number(Double(value)) }
 }
 
+/// Objects and arrays written as literals, as in-process callers build their inputs (`["Name": "alerts"]`).
+extension JSONValue: ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral {
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+
+    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+}
+
 extension JSONValue {
     /// Writes this value as compact JSON. Object keys are sorted so that the output is deterministic.
     package func write(to writer: inout JSONWriter) {
