@@ -169,7 +169,8 @@ package struct Gateway: HTTPResponder {
         case .failure(let failure):
             return render(failure, wire: wire, requestID: requestID, service: service)
         case .success(let output):
-            return encode(output, service: service, operation: operationName, model: service.model.operations[operationName]!, wire: wire, requestID: requestID)
+            return encode(
+                output, service: service, operation: operationName, model: service.model.operations[operationName]!, wire: wire, requestID: requestID)
         }
     }
 

@@ -3,8 +3,8 @@ import Audit
 import Gateway
 import HTTPTypes
 
-/// The S3 operations Cairn serves, with how CloudTrail records each.
-enum S3Operation: String, Sendable {
+/// The S3 operations Cairn serves, as requests name them (``route(_:)``); each has an ``S3Declaration``.
+enum S3Operation: String, Sendable, CaseIterable {
     case listBuckets = "ListBuckets"
     case createBucket = "CreateBucket"
     case headBucket = "HeadBucket"
@@ -38,45 +38,17 @@ enum S3Operation: String, Sendable {
     case abortMultipartUpload = "AbortMultipartUpload"
     case listParts = "ListParts"
 
-    /// The CloudTrail `eventName`. ListObjectsV2 calls are recorded as `ListObjects` with a `list-type` of `2`
-    /// among their request parameters, as CloudTrail writes them.
-    var eventName: String {
-        self == .listObjectsV2 ? "ListObjects" : rawValue
-    }
+    /// The operation's declaration: how CloudTrail records it and what runs it.
+    var declaration: S3Declaration { S3Declaration.all[self]! }
 
-    /// Object-level operations (and object listings) are data events; bucket-level ones are management events.
-    var category: EventCategory {
-        switch self {
-        case .listObjects, .listObjectsV2, .deleteObjects, .putObject, .copyObject, .getObject, .headObject, .deleteObject,
-            .createMultipartUpload, .uploadPart, .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload, .listParts:
-            .data
-        default:
-            .management
-        }
-    }
+    /// The CloudTrail `eventName`.
+    var eventName: String { declaration.eventName }
+
+    /// Management or data event.
+    var category: EventCategory { declaration.category }
 
     /// Whether the operation only reads.
-    var readOnly: Bool {
-        switch self {
-        case .listBuckets, .headBucket, .getBucketLocation, .getBucketPolicy, .getBucketTagging, .getBucketVersioning,
-            .getBucketEncryption, .getBucketAcl, .listObjects, .listObjectsV2, .listMultipartUploads, .getObject, .headObject,
-            .listParts:
-            true
-        default:
-            false
-        }
-    }
-
-    /// Whether the operation names an object (its event lists the object among its resources).
-    var isObjectLevel: Bool {
-        switch self {
-        case .putObject, .copyObject, .getObject, .headObject, .deleteObject, .createMultipartUpload, .uploadPart,
-            .uploadPartCopy, .completeMultipartUpload, .abortMultipartUpload, .listParts:
-            true
-        default:
-            false
-        }
-    }
+    var readOnly: Bool { declaration.readOnly }
 
     /// Subresources Cairn does not serve; a request for one that ``S3UnservedOperation/match(_:)`` does not name
     /// (a method no S3 operation has for it) is answered `NotImplemented` and, naming no operation, not recorded.

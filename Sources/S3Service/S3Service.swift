@@ -55,10 +55,11 @@ package final class S3Service: S3Handler {
                 eventName: nil, category: .management, readOnly: true, requestParameters: nil, resources: nil,
                 response: .failure(error))
         }
-        var call = S3Call(request: request, operation: operation)
+        let declaration = operation.declaration
+        var call = S3Call(request: request, namesObject: declaration.namesObject)
         let response: Result<Response, AWSError>
         do {
-            response = .success(try await run(operation, &call))
+            response = .success(try await declaration.run(self, &call))
         } catch let error as AWSError {
             response = .failure(error)
         } catch {
@@ -70,7 +71,7 @@ package final class S3Service: S3Handler {
             response = .failure(AWSError("InternalError", "We encountered an internal error. Please try again.", status: 500))
         }
         return S3Outcome(
-            eventName: operation.eventName, category: operation.category, readOnly: operation.readOnly,
+            eventName: declaration.eventName, category: declaration.category, readOnly: declaration.readOnly,
             requestParameters: call.requestParameters(), responseElements: call.responseElements,
             resources: call.resources(owner: request.bucket.flatMap { buckets.bucket($0)?.owner } ?? call.bucketOwner),
             lookupResources: request.bucket.map { [LookupResource(type: "AWS::S3::Bucket", name: $0)] } ?? [],
@@ -95,43 +96,6 @@ package final class S3Service: S3Handler {
             requestParameters: call.requestParameters(), resources: call.resources(owner: request.bucket.flatMap { buckets.bucket($0)?.owner }),
             lookupResources: request.bucket.map { [LookupResource(type: "AWS::S3::Bucket", name: $0)] } ?? [],
             bytesIn: call.bytesIn, response: .failure(S3Operation.notImplemented(operation.subresource)))
-    }
-
-    private func run(_ operation: S3Operation, _ call: inout S3Call) async throws -> Response {
-        switch operation {
-        case .listBuckets: return try await listBuckets(&call)
-        case .createBucket: return try await createBucket(&call)
-        case .headBucket: return try await headBucket(&call)
-        case .deleteBucket: return try await deleteBucket(&call)
-        case .getBucketLocation: return try await getBucketLocation(&call)
-        case .getBucketPolicy: return try await getBucketPolicy(&call)
-        case .putBucketPolicy: return try await putBucketPolicy(&call)
-        case .deleteBucketPolicy: return try await deleteBucketPolicy(&call)
-        case .getBucketTagging: return try await getBucketTagging(&call)
-        case .putBucketTagging: return try await putBucketTagging(&call)
-        case .deleteBucketTagging: return try await deleteBucketTagging(&call)
-        case .getBucketVersioning: return try await getBucketVersioning(&call)
-        case .putBucketVersioning: return try await putBucketVersioning(&call)
-        case .getBucketEncryption: return try await getBucketEncryption(&call)
-        case .putBucketEncryption: return try await putBucketEncryption(&call)
-        case .deleteBucketEncryption: return try await deleteBucketEncryption(&call)
-        case .getBucketAcl: return try await getBucketAcl(&call)
-        case .listObjects: return try await listObjects(&call, v2: false)
-        case .listObjectsV2: return try await listObjects(&call, v2: true)
-        case .listMultipartUploads: return try await listMultipartUploads(&call)
-        case .deleteObjects: return try await deleteObjects(&call)
-        case .putObject: return try await putObject(&call)
-        case .copyObject: return try await copyObject(&call)
-        case .getObject: return try await getObject(&call, head: false)
-        case .headObject: return try await getObject(&call, head: true)
-        case .deleteObject: return try await deleteObject(&call)
-        case .createMultipartUpload: return try await createMultipartUpload(&call)
-        case .uploadPart: return try await uploadPart(&call)
-        case .uploadPartCopy: return try await uploadPartCopy(&call)
-        case .completeMultipartUpload: return try await completeMultipartUpload(&call)
-        case .abortMultipartUpload: return try await abortMultipartUpload(&call)
-        case .listParts: return try await listParts(&call)
-        }
     }
 
     // MARK: Shared steps
@@ -243,11 +207,6 @@ struct S3Call {
     /// The bucket owner, once known.
     var bucketOwner: String?
 
-    /// A call of an operation Cairn serves.
-    init(request: S3Request, operation: S3Operation) {
-        self.init(request: request, namesObject: operation.isObjectLevel)
-    }
-
     /// A call that names an object or not.
     init(request: S3Request, namesObject: Bool) {
         self.request = request
@@ -320,7 +279,9 @@ package struct BucketFacts: Sendable {
 extension S3Service {
     /// The facts of a bucket, or `nil` when it does not exist.
     package func bucketFacts(_ name: String) -> BucketFacts? {
-        buckets.bucket(name).map { BucketFacts(
-                name: $0.name, owner: $0.owner, region: $0.region, policy: $0.policy, encryption: $0.encryption?.algorithm ?? "AES256") }
+        buckets.bucket(name).map {
+            BucketFacts(
+                name: $0.name, owner: $0.owner, region: $0.region, policy: $0.policy, encryption: $0.encryption?.algorithm ?? "AES256")
+        }
     }
 }

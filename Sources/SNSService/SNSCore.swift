@@ -78,8 +78,10 @@ final class SNSCore: Sendable {
     func authorize(_ call: OperationCall, topic: Topic, action: String) throws(AWSError) {
         if call.caller.kind == .awsService {
             let service = call.caller.name
-            guard !checksServicePrincipals
-                || TopicPolicy.allows(topic, service: service, action: action, sourceArn: call.caller.sourceArn, sourceAccount: call.caller.accountId)
+            guard
+                !checksServicePrincipals
+                    || TopicPolicy.allows(
+                        topic, service: service, action: action, sourceArn: call.caller.sourceArn, sourceAccount: call.caller.accountId)
             else {
                 throw AWSError(
                     "AuthorizationError", "Service: \(service) is not authorized to perform: \(action) on resource: \(topic.arn)", status: 403)

@@ -44,7 +44,8 @@ package struct SNSService: AWSService {
             registry.subscription(arn)?.confirmed == true
         }
         let signer = try MessageSigner(directory: dataDirectory + "/sns", now: runtime.now())
-        let core = SNSCore(registry: registry, outbox: outbox, signer: signer, runtime: runtime, logger: logger, endpoint: endpoint,
+        let core = SNSCore(
+            registry: registry, outbox: outbox, signer: signer, runtime: runtime, logger: logger, endpoint: endpoint,
             checksServicePrincipals: checksServicePrincipals)
         self.core = core
         self.deliveryService = SNSDeliveryService(outbox: outbox, clock: runtime.now)

@@ -66,6 +66,12 @@ struct RoutingTests {
         #expect(S3Operation.putObject.category == .data && !S3Operation.putObject.readOnly)
         #expect(S3Operation.createBucket.category == .management)
         #expect(S3Operation.headBucket.readOnly && S3Operation.headBucket.category == .management)
+        // Every routed operation is declared, and only object operations name an object in their records.
+        for operation in S3Operation.allCases {
+            let declaration = operation.declaration
+            #expect(declaration.operation == operation)
+            #expect(declaration.namesObject == (declaration.category == .data && !["ListObjects", "DeleteObjects"].contains(declaration.eventName)))
+        }
     }
 }
 
@@ -145,7 +151,7 @@ struct EventParameterTests {
     @Test("requestParameters: body, bucketName, Host, headers, query, key — valid JSON in that order")
     func requestParameters() throws {
         let r = s3Request(.put, bucket: "b", key: "k", query: [("tagging", "")], headers: [HTTPField.Name("x-amz-acl")!: "private"])
-        var call = S3Call(request: r, operation: .putObject)
+        var call = S3Call(request: r, namesObject: true)
         call.bodyParameters = ("Tagging", Array(#"{"TagSet":{}}"#.utf8))
         let json = call.requestParameters()
         let object = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any]

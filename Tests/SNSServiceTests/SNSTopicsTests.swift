@@ -58,7 +58,8 @@ struct SNSTopicsTests {
         #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com", sourceArn: trail, sourceAccount: "111111111111") == true)
         #expect(sns.topics.allowsPublish(toTopic: arn, service: "cloudtrail.amazonaws.com", sourceArn: trail, sourceAccount: "222222222222") == false)
         #expect(sns.topics.allowsPublish(toTopic: arn, service: "config.amazonaws.com", sourceAccount: "111111111111") == false)
-        let output = try await call(sns, "Publish", ["TopicArn": .string(arn), "Message": #"{"s3Bucket":"b"}"#, "Subject": "CloudTrail"], as: cloudTrail)
+        let output = try await call(
+            sns, "Publish", ["TopicArn": .string(arn), "Message": #"{"s3Bucket":"b"}"#, "Subject": "CloudTrail"], as: cloudTrail)
         #expect(UUID(uuidString: output["MessageId"]?.string ?? "") != nil)
         // Another trail of the same account is not the one the policy names.
         let otherTrail = Caller.service("cloudtrail.amazonaws.com", account: "111111111111", sourceArn: trail + "2")
