@@ -59,7 +59,7 @@ let package = Package(
             dependencies: [
                 "AWSCore", "Audit", "Storage", hummingbird, nioCore, logging,
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -163,7 +163,8 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "App", "AWSCore", "Audit", "Storage", "Gateway", "S3Service", "SNSService", hummingbird, nioCore, logging,
+                "App", "AWSCore", "Audit", "Storage", "Gateway", "S3Service", "SNSService", "TestSupport", hummingbird, nioCore,
+                logging, serviceLifecycle,
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

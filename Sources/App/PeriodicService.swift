@@ -1,17 +1,20 @@
 import CloudTrailService
 import ConfigService
-import Logging
+package import Logging
 import ServiceLifecycle
 import Storage
 
 /// Runs a job now and then every `interval`, until the application shuts down gracefully (a ServiceLifecycle service).
 ///
-/// A failing run is logged and the next one happens on schedule.
-struct PeriodicService: Service {
+/// A failing run is logged and the next one happens on schedule. The waits are measured on an injected clock
+/// (`ContinuousClock` when serving), so tests advance time instead of sleeping.
+package struct PeriodicService: Service {
     /// What the job is, for the log.
-    let name: String
+    package let name: String
     /// The time between the end of one run and the start of the next.
-    let interval: Duration
+    package let interval: Duration
+    /// The clock the waits are measured on.
+    let clock: any Clock<Duration>
     /// The level failures are logged at.
     var failureLevel: Logger.Level = .error
     let logger: Logger
@@ -19,7 +22,21 @@ struct PeriodicService: Service {
     /// Runs once more after a graceful shutdown began (delivering what is pending), if set.
     var final: (@Sendable () async throws -> Void)? = nil
 
-    func run() async throws {
+    /// Declares a periodic job.
+    package init(
+        name: String, interval: Duration, clock: any Clock<Duration> = ContinuousClock(), failureLevel: Logger.Level = .error,
+        logger: Logger, job: @escaping @Sendable () async throws -> Void, final: (@Sendable () async throws -> Void)? = nil
+    ) {
+        self.name = name
+        self.interval = interval
+        self.clock = clock
+        self.failureLevel = failureLevel
+        self.logger = logger
+        self.job = job
+        self.final = final
+    }
+
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -28,7 +45,7 @@ struct PeriodicService: Service {
                     logger.log(level: failureLevel, "\(name) failed", metadata: ["error": "\(error)"])
                 }
                 do {
-                    try await Task.sleep(for: interval)
+                    try await clock.sleep(for: interval)
                 } catch {
                     break  // cancelled: the application is shutting down
                 }
@@ -47,9 +64,7 @@ struct PeriodicService: Service {
 extension PeriodicService {
     /// Hands memory freed after large requests back to the system (see ``MemoryTuning/releaseFreeMemory()``).
     static func memoryRelease(logger: Logger) -> PeriodicService {
-        PeriodicService(name: "memory release", interval: MemoryTuning.releaseInterval, logger: logger) {
-            MemoryTuning.releaseFreeMemory()
-        }
+        PeriodicService(name: "memory release", interval: MemoryTuning.releaseInterval, logger: logger, job: { MemoryTuning.releaseFreeMemory() })
     }
 
     /// How long events are kept: CloudTrail's 90-day Event history window.
@@ -57,10 +72,12 @@ extension PeriodicService {
 
     /// Removes events older than 90 days, at start and then every hour.
     static func retention(events: any EventStore, clock: @escaping @Sendable () -> Double, logger: Logger) -> PeriodicService {
-        PeriodicService(name: "event retention", interval: .seconds(3600), logger: logger) {
-            let removed = try await events.purge(before: Int64(clock()) - retention)
-            if removed > 0 { logger.info("removed events older than 90 days", metadata: ["events.removed": "\(removed)"]) }
-        }
+        PeriodicService(
+            name: "event retention", interval: .seconds(3600), logger: logger,
+            job: {
+                let removed = try await events.purge(before: Int64(clock()) - retention)
+                if removed > 0 { logger.info("removed events older than 90 days", metadata: ["events.removed": "\(removed)"]) }
+            })
     }
 
     /// Delivers trail log files every second for the trails whose delivery interval has passed, and everything
@@ -90,8 +107,7 @@ extension PeriodicService {
 
     /// Runs the event store's housekeeping (SQLite WAL checkpoints) every half second, off the request path.
     static func checkpoints(events: any EventStore, logger: Logger) -> PeriodicService {
-        PeriodicService(name: "checkpoint", interval: .milliseconds(500), failureLevel: .debug, logger: logger) {
-            try await events.checkpoint()
-        }
+        PeriodicService(
+            name: "checkpoint", interval: .milliseconds(500), failureLevel: .debug, logger: logger, job: { try await events.checkpoint() })
     }
 }

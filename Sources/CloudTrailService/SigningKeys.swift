@@ -1,6 +1,7 @@
 import AWSCore
 import Crypto
 import Foundation
+import Gateway
 package import Storage
 import Synchronization
 import _CryptoExtras
@@ -216,12 +217,20 @@ package final class SigningKeys: Sendable {
     }
 
     /// Makes, stores and publishes a key valid from `time`; the caller holds the creation lock.
+    ///
+    /// Generating the key (tens to hundreds of milliseconds) and writing its file (two fsyncs) run on the blocking
+    /// thread pool, not on the loop or executor of the request that needed the key.
     private func create(region: String, at time: Int64) async throws -> SigningKey {
-        let privateKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-        let der = Array(privateKey.publicKey.pkcs1DERRepresentation)
-        let info = PublicKeyInfo(
-            value: der, validityStart: time, validityEnd: time + rotationPeriod, fingerprint: PublicKeyInfo.fingerprint(of: der))
-        try Self.writeSecret(Array(privateKey.pemRepresentation.utf8), to: Self.path(directory, info.fingerprint))
+        let (directory, rotationPeriod) = (self.directory, self.rotationPeriod)
+        let (privateKey, info) = try await BlockingWork.run {
+            let privateKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            let der = Array(privateKey.publicKey.pkcs1DERRepresentation)
+            let info = PublicKeyInfo(
+                value: der, validityStart: time, validityEnd: time + rotationPeriod, fingerprint: PublicKeyInfo.fingerprint(of: der))
+            try Self.writeSecret(Array(privateKey.pemRepresentation.utf8), to: Self.path(directory, info.fingerprint))
+            return (privateKey, info)
+        }
+        let der = info.value
         let record = Record(
             region: region, fingerprint: info.fingerprint, validityStart: info.validityStart, validityEnd: info.validityEnd,
             publicKey: Base64.encode(der))

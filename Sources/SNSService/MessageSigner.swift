@@ -1,6 +1,7 @@
 import AWSCore
 import Crypto
 import Foundation
+import Gateway
 import SwiftASN1
 import X509
 import _CryptoExtras
@@ -21,10 +22,16 @@ final class MessageSigner: Sendable {
     let certificateName: String
     private let key: _RSA.Signing.PrivateKey
 
-    /// Loads the key and certificate from `directory`, making and storing them the first time.
+    /// Loads the key and certificate from `directory`, making and storing them the first time, on the blocking
+    /// thread pool (generating an RSA-2048 key takes tens to hundreds of milliseconds).
     ///
     /// - Throws: when the directory cannot be written or the stored files do not parse.
-    init(directory: String, now: Double) throws {
+    static func load(directory: String, now: Double) async throws -> MessageSigner {
+        try await BlockingWork.run { try MessageSigner(directory: directory, now: now) }
+    }
+
+    /// Loads or makes the key and certificate, blocking the calling thread (see ``load(directory:now:)``).
+    private init(directory: String, now: Double) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keyPath = directory + "/signing-key.pem"

@@ -43,7 +43,7 @@ package struct SNSService: AWSService {
         let outbox = try await Outbox(store: state, clock: runtime.now, logger: logger) { arn in
             registry.subscription(arn)?.confirmed == true
         }
-        let signer = try MessageSigner(directory: dataDirectory + "/sns", now: runtime.now())
+        let signer = try await MessageSigner.load(directory: dataDirectory + "/sns", now: runtime.now())
         let core = SNSCore(
             registry: registry, outbox: outbox, signer: signer, runtime: runtime, logger: logger, endpoint: endpoint,
             checksServicePrincipals: checksServicePrincipals)

@@ -51,8 +51,8 @@ struct MessageSigningTests {
     }
 
     @Test("version 1 is SHA1withRSA and version 2 SHA256withRSA, verifiable with the served certificate's key")
-    func signaturesVerifyWithTheCertificate() throws {
-        let signer = try MessageSigner(directory: directory(), now: Date().timeIntervalSince1970)
+    func signaturesVerifyWithTheCertificate() async throws {
+        let signer = try await MessageSigner.load(directory: directory(), now: Date().timeIntervalSince1970)
         let certificate = try Certificate(pemEncoded: signer.certificatePEM)
         let publicKey = try #require(_RSA.Signing.PublicKey(certificate.publicKey))
         #expect(publicKey.keySizeInBits == 2048)
@@ -78,10 +78,10 @@ struct MessageSigningTests {
     }
 
     @Test("the key and certificate are kept in the directory and reused after a restart")
-    func persistence() throws {
+    func persistence() async throws {
         let dir = directory()
-        let first = try MessageSigner(directory: dir, now: 1_700_000_000)
-        let second = try MessageSigner(directory: dir, now: 1_800_000_000)
+        let first = try await MessageSigner.load(directory: dir, now: 1_700_000_000)
+        let second = try await MessageSigner.load(directory: dir, now: 1_800_000_000)
         #expect(first.certificatePEM == second.certificatePEM)
         #expect(first.certificateName == second.certificateName)
         let signature = try first.sign("x\n", version: "2")
@@ -91,8 +91,8 @@ struct MessageSigningTests {
     }
 
     @Test("a notification document has AWS's layout, field order and a signature over its fields")
-    func notificationDocument() throws {
-        let signer = try MessageSigner(directory: directory(), now: Date().timeIntervalSince1970)
+    func notificationDocument() async throws {
+        let signer = try await MessageSigner.load(directory: directory(), now: Date().timeIntervalSince1970)
         let signed = try HTTPMessages.notification(
             messageId: "id-1", topicArn: "arn:aws:sns:us-east-1:000000000000:t", subject: nil, message: "say \"hi\"",
             timestamp: "2024-01-02T03:04:05.678Z", signatureVersion: "2", signingCertURL: "http://h/_cairn/sns/c.pem",

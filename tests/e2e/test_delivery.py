@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cairn_harness import ACCOUNT_A, CairnServer, cloudtrail_bucket_policy, ensure_bucket
+from cairn_harness import ACCOUNT_A, CairnServer, cloudtrail_bucket_policy, ensure_bucket, wait_next_second
 from test_sns import Subscriber
 
 KEY = re.compile(
@@ -158,7 +158,7 @@ def test_stop_logging_delivers_up_to_the_stop(server, ids):
     ct = make_trail(server, ids.a_alice, "dlv-stop", "dlv-stop-bucket")
     before = ct.describe_trails()["ResponseMetadata"]["RequestId"]
     stop = ct.stop_logging(Name="dlv-stop")["ResponseMetadata"]["RequestId"]
-    time.sleep(1.1)  # calls in a later second than the stop
+    wait_next_second()  # calls in a later second than the stop
     after = ct.describe_trails()["ResponseMetadata"]["RequestId"]
     server.flush()
     seen = {r["requestID"] for recs in delivered(server, ids.a_alice, "dlv-stop-bucket").values() for r in recs}

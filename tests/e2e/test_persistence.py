@@ -131,13 +131,25 @@ def test_kill9_under_load_loses_no_acknowledged_call(own_server, ids):
     for t in threads:
         t.start()
     started.wait()
-    # About 3 seconds of load, with kill -9 in the middle of it.
-    time.sleep(1.5)
+    # Load until a few hundred calls are acknowledged, kill -9 in the middle of it, and keep the load on until the
+    # clients have seen the server go.
+    deadline = time.monotonic() + 30
+    while True:
+        with lock:
+            if len(acked) >= 300 or failures:
+                break
+        assert time.monotonic() < deadline, "the load did not get going"
+        time.sleep(0.01)
     with lock:
         acked_before_kill = len(acked)
         failures_before_kill = len(failures)
     srv.kill9()
-    time.sleep(1.5)
+    while True:
+        with lock:
+            if failures:
+                break
+        assert time.monotonic() < deadline + 30, "no call failed after the kill"
+        time.sleep(0.01)
     stop.set()
     for t in threads:
         t.join(timeout=30)

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from cairn_harness import ACCOUNT_A, CairnServer, ensure_bucket
+from cairn_harness import ACCOUNT_A, CairnServer, ensure_bucket, wait_next_second
 
 TRAIL = "val-trail"
 BUCKET = "val-bucket"
@@ -53,7 +53,7 @@ def validated(tmp_path_factory, identities_file, ids, binary):
         sts.get_caller_identity()
         time.sleep(0.3)
     ct.stop_logging(Name=TRAIL)  # the final digest
-    time.sleep(1.1)
+    wait_next_second()
     server.flush()
     yield server, start
     assert server.stop() == 0
@@ -144,7 +144,7 @@ def test_signing_keys_rotate_and_old_keys_stay_listed(tmp_path_factory, identiti
             server.client("sts", ids.a_alice).get_caller_identity()
             time.sleep(0.5)
         ct.stop_logging(Name=TRAIL)
-        time.sleep(1.1)
+        wait_next_second()
         server.flush()
         keys_listed = ct.list_public_keys(StartTime=datetime.datetime(2020, 1, 1))["PublicKeyList"]
         starts = sorted(k["ValidityStartTime"] for k in keys_listed)
@@ -168,7 +168,7 @@ def test_delete_trail_delivers_a_final_digest(tmp_path_factory, identities_file,
         ct.create_trail(Name=TRAIL, S3BucketName=BUCKET, S3KeyPrefix="logs", EnableLogFileValidation=True)
         ct.start_logging(Name=TRAIL)
         deleted = ct.delete_trail(Name=TRAIL)["ResponseMetadata"]["RequestId"]
-        time.sleep(1.1)
+        wait_next_second()
         server.flush()
         s3 = server.client("s3", ids.a_alice, s3={"addressing_style": "path"})
         digests = keys(server, ids.a_alice, "CloudTrail-Digest")
