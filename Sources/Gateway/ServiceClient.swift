@@ -13,6 +13,8 @@ package import NIOCore
 /// right by construction.
 package struct ServiceClient: Sendable {
     let pipeline: CallPipeline
+    /// The signing key an in-process S3 request carries: never used, since its payload is declared unsigned.
+    private static let unusedSigningKey = SymmetricKey(data: [UInt8](repeating: 0, count: 32))
 
     /// A client of the services installed in `pipeline`.
     package init(pipeline: CallPipeline) {
@@ -61,7 +63,7 @@ package struct ServiceClient: Sendable {
         let s3Request = S3Request(
             method: request.method, bucket: request.bucket, key: request.key, query: request.query, headers: headers,
             host: request.bucket.map { "\($0).s3.\(origin.region).amazonaws.com" } ?? "s3.\(origin.region).amazonaws.com",
-            body: RequestBody(buffer: request.body), caller: origin.caller, auth: auth, signingKey: SymmetricKey(size: .bits256),
+            body: RequestBody(buffer: request.body), caller: origin.caller, auth: auth, signingKey: Self.unusedSigningKey,
             requestID: requestID, now: now)
         let response = try await pipeline.perform(s3Request, origin: origin, hostID: S3RequestIDs.hostID(for: requestID)).get()
         let box = BodyCollector.Box()
