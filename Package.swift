@@ -43,7 +43,7 @@ let package = Package(
     targets: [
         .target(
             name: "AWSCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), nioCore],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), nioCore, logging],
             swiftSettings: swiftSettings
         ),
         .target(name: "Audit", dependencies: ["AWSCore"], swiftSettings: swiftSettings),

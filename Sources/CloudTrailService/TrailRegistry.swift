@@ -56,7 +56,7 @@ final class TrailRegistry: Sendable {
             trails.withLock { all in
                 for (key, trail) in changes { all[key] = trail }
             }
-            try await self.changes.publish(
+            await self.changes.publish(
                 changes.sorted { $0.key < $1.key }.compactMap { key, trail in
                     .between(current[key]?.resourceState(), trail?.resourceState())
                 })

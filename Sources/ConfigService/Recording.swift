@@ -31,6 +31,9 @@ struct RecordedChange: Sendable {
 
 extension ConfigStore: ResourceChangeListener {
     /// Records the configuration items of one call's resource changes.
+    ///
+    /// A failure (of the state store) reaches the feed, which logs it: the resource change itself is committed and
+    /// its call succeeds. The item it missed is recorded by the discovery of the next recorder start.
     func record(_ changes: [ResourceChange]) async throws {
         let recorded = try await lock.withLock {
             try await recordLocked(changes.map { ($0.kind, $0.eventID) })

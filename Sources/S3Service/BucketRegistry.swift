@@ -49,7 +49,7 @@ final class BucketRegistry: Sendable {
             }
             buckets.withLock { $0[name] = updated }
             if let change = ResourceChange.Kind.between(current?.resourceState(), updated?.resourceState()) {
-                try await changes.publish([change])
+                await changes.publish([change])
             }
             return result
         }

@@ -81,7 +81,7 @@ final class SNSRegistry: Sendable {
                 for (arn, subscription) in changes.subscriptions { s.subscriptions[arn] = subscription }
             }
             // Compared as Config sees topics: publishing to a FIFO topic moves its sequence number, no configuration.
-            try await self.changes.publish(
+            await self.changes.publish(
                 changes.topics.compactMap { arn, topic in .between(before.topics[arn]?.resourceState(), topic?.resourceState()) })
             return result
         }
