@@ -43,7 +43,7 @@ let package = Package(
     targets: [
         .target(
             name: "AWSCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), nioCore],
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), nioCore, logging],
             swiftSettings: swiftSettings
         ),
         .target(name: "Audit", dependencies: ["AWSCore"], swiftSettings: swiftSettings),
@@ -133,7 +133,7 @@ let package = Package(
             name: "ConfigServiceTests", dependencies: ["ConfigService", "AWSCore", "Gateway", "Storage", "TestSupport", nioCore],
             swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore", logging], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3ServiceTests",
             dependencies: [

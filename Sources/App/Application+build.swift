@@ -34,7 +34,7 @@ package func buildApplication(
     }
     let vault = try await CredentialVault(directory: identities, store: storage, now: Int64(clock()))
     // Resource changes of S3, SNS and CloudTrail, published once for AWS Config to record.
-    let changes = ResourceChangeFeed()
+    let changes = ResourceChangeFeed(logger: logger)
     let s3: S3Service
     do {
         s3 = try await S3Service(

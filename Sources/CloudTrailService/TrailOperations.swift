@@ -1,5 +1,6 @@
 import AWSCore
 import Gateway
+import Storage
 
 /// The handlers of the trail API: create, update, delete, describe, status, logging, selectors and tags.
 struct TrailOperations: Sendable {
@@ -178,13 +179,12 @@ struct TrailOperations: Sendable {
         }
     }
 
-    /// DeleteTrail: removes the trail (home region only); its bucket, topic and delivered files stay.
+    /// DeleteTrail: removes the trail (home region only); its bucket, topic and delivered files stay, and what it
+    /// captured until now is still delivered.
     @Sendable func deleteTrail(_ call: OperationCall) async throws -> JSONValue {
         let trail = try resolve(call.input["Name"]?.string, call, mutating: true)
-        let result = try await registry.mutate { _ in (JSONValue.object([:]), [trail.key: nil]) }
-        // What the trail captured until now is still delivered.
-        try await delivery.loggingStopped(trail, at: call.now)
-        return result
+        try await delivery.changeLogging(of: trail.key, .delete, at: call.now)
+        return .object([:])
     }
 
     // MARK: Reads
@@ -269,25 +269,7 @@ struct TrailOperations: Sendable {
 
     private func setLogging(_ call: OperationCall, on: Bool) async throws -> JSONValue {
         let found = try resolve(call.input["Name"]?.string, call, mutating: true)
-        let (changed, updated) = try await registry.mutate { current -> (result: (Bool, Trail?), changes: [String: Trail?]) in
-            guard var trail = current[found.key] else { return ((false, nil), [:]) }
-            let was = trail.isLogging
-            if on {
-                if !trail.isLogging { trail.startLoggingTime = call.now }
-                trail.isLogging = true
-            } else {
-                if trail.isLogging { trail.stopLoggingTime = call.now }
-                trail.isLogging = false
-            }
-            return ((was != on, trail), [trail.key: trail])
-        }
-        if changed, let updated {
-            if on {
-                try await delivery.loggingStarted(updated)
-            } else {
-                try await delivery.loggingStopped(updated, at: call.now)
-            }
-        }
+        try await delivery.changeLogging(of: found.key, on ? .start : .stop, at: call.now)
         return .object([:])
     }
 

@@ -1,67 +1,33 @@
 import AWSCore
-import Foundation
 import Storage
-import Synchronization
 
-/// The trails of every account and region: in memory for reads, written through to the state store.
-final class TrailRegistry: Sendable {
-    private static let namespace = "cloudtrail.trails"
-    private let trails: Mutex<[String: Trail]>
-    private let writeLock = AsyncLock()
-    private let store: any StateStore
-    private let changes: ResourceChangeFeed
+/// The trails of every account and region (`cloudtrail.trails`, keyed `account/homeRegion/name`): a
+/// ``StateRegistry`` whose changes are published as `AWS::CloudTrail::Trail` change records.
+///
+/// StartLogging, StopLogging and DeleteTrail write through ``TrailDelivery/changeLogging(of:_:at:)``, which adds
+/// the trail's delivery cursor to the same transaction.
+typealias TrailRegistry = StateRegistry<Trail>
 
+extension StateRegistry where Value == Trail {
     /// Loads every stored trail; trail changes are published to `changes` once durable.
-    init(store: any StateStore, changes: ResourceChangeFeed) async throws {
-        var loaded: [String: Trail] = [:]
-        for (key, value) in try await store.all(Self.namespace) {
-            loaded[key] = try JSONDecoder().decode(Trail.self, from: Data(value))
-        }
-        self.trails = Mutex(loaded)
-        self.store = store
-        self.changes = changes
+    convenience init(store: any StateStore, changes: ResourceChangeFeed) async throws {
+        try await self.init("cloudtrail.trails", store: store, changes: changes, describe: { $0.resourceState() })
     }
 
     /// The trail stored under a key (`account/homeRegion/name`), if it exists.
     func trail(key: String) -> Trail? {
-        trails.withLock { $0[key] }
+        self[key]
     }
 
     /// Every trail of an account, sorted by home region and name.
     func all(account: String) -> [Trail] {
-        trails.withLock { $0.values.filter { $0.accountId == account } }
+        snapshot.values.filter { $0.accountId == account }
             .sorted { ($0.homeRegion, $0.name) < ($1.homeRegion, $1.name) }
     }
 
     /// The trails an account sees in a region: its own and the shadows of multi-region trails.
     func visible(account: String, region: String) -> [Trail] {
         all(account: account).filter { $0.isVisible(in: region) }
-    }
-
-    /// Runs a mutation: `body` gets the account's trails and returns the trails to write (`nil` value to
-    /// delete) with its result. The change is persisted before it becomes visible; mutations are serialized.
-    func mutate<T: Sendable>(
-        _ body: @Sendable ([String: Trail]) async throws -> (result: T, changes: [String: Trail?])
-    ) async throws -> T {
-        try await writeLock.withLock {
-            let current = trails.withLock { $0 }
-            let (result, changes) = try await body(current)
-            for (key, trail) in changes {
-                if let trail {
-                    try await store.put(Self.namespace, key, Array(try JSONEncoder().encode(trail)))
-                } else {
-                    try await store.delete(Self.namespace, key)
-                }
-            }
-            trails.withLock { all in
-                for (key, trail) in changes { all[key] = trail }
-            }
-            try await self.changes.publish(
-                changes.sorted { $0.key < $1.key }.compactMap { key, trail in
-                    .between(current[key]?.resourceState(), trail?.resourceState())
-                })
-            return result
-        }
     }
 }
 

@@ -62,7 +62,7 @@ extension S3Service {
         let region = try Self.bucketRegion(constraint: constraint, requestRegion: r.region)
         let caller = r.caller
         let now = Int64(runtime.now() * 1000)
-        try await buckets.mutate(name) { existing -> (bucket: Bucket?, result: Void) in
+        try await buckets.update(name) { existing -> (value: Bucket?, result: Void) in
             if let existing {
                 guard existing.owner == caller.accountId else {
                     throw AWSError(
@@ -121,7 +121,7 @@ extension S3Service {
         let bucket = try bucket(&call, action: "s3:DeleteBucket")
         let index = self.index
         let uploads = self.uploads
-        try await buckets.mutate(bucket.name) { current -> (bucket: Bucket?, result: Void) in
+        try await buckets.update(bucket.name) { current -> (value: Bucket?, result: Void) in
             guard current != nil else { throw S3Errors.noSuchBucket(bucket.name) }
             guard try await index.listObjects(bucket: bucket.name, prefix: "", after: nil, limit: 1).isEmpty else {
                 throw AWSError("BucketNotEmpty", "The bucket you tried to delete is not empty", status: 409, details: ["BucketName": bucket.name])
@@ -164,7 +164,7 @@ extension S3Service {
             call.bodyParameters = ("bucketPolicy", compact)
         }
         try BucketPolicyRules.validate(text, bucket: bucket.name)
-        try await buckets.mutate(bucket.name) { current in
+        try await buckets.update(bucket.name) { current in
             guard var current else { throw S3Errors.noSuchBucket(bucket.name) }
             current.policy = text
             return (current, ())
@@ -180,7 +180,7 @@ extension S3Service {
 
     /// Applies a change to an existing bucket.
     func updateBucket(_ name: String, _ change: @Sendable @escaping (inout Bucket) throws -> Void) async throws {
-        try await buckets.mutate(name) { current in
+        try await buckets.update(name) { current in
             guard var current else { throw S3Errors.noSuchBucket(name) }
             try change(&current)
             return (current, ())

@@ -1,15 +1,14 @@
 import AWSCore
-import Foundation
 import Storage
-import Synchronization
 
-/// Every account's topics and subscriptions: in memory for reads, written through to the state store before a
-/// mutating call answers (namespaces `sns.topics` and `sns.subscriptions`, keyed by ARN).
-final class SNSRegistry: Sendable {
+/// Every account's topics and subscriptions: two ``StateRegistry``s (`sns.topics` and `sns.subscriptions`, keyed
+/// by ARN) that share one ``StateWriter``, so a change of both (DeleteTopic and its subscriptions, Unsubscribe and
+/// its topic's count) is one transaction. Topic changes are published as `AWS::SNS::Topic` change records.
+struct SNSRegistry: Sendable {
     static let topicsNamespace = "sns.topics"
     static let subscriptionsNamespace = "sns.subscriptions"
 
-    /// A consistent view of all topics and subscriptions.
+    /// A view of all topics and subscriptions.
     struct Snapshot: Sendable {
         var topics: [String: Topic] = [:]
         var subscriptions: [String: Subscription] = [:]
@@ -26,63 +25,35 @@ final class SNSRegistry: Sendable {
         var subscriptions: [String: Subscription?] = [:]
     }
 
-    private let state: Mutex<Snapshot>
-    private let writeLock = AsyncLock()
-    private let store: any StateStore
-    private let changes: ResourceChangeFeed
+    /// The topics, by ARN.
+    let topics: StateRegistry<Topic>
+    /// The subscriptions, by ARN.
+    let subscriptions: StateRegistry<Subscription>
 
     /// Loads every stored topic and subscription; topic changes are published to `changes` once durable.
     init(store: any StateStore, changes: ResourceChangeFeed) async throws {
-        var loaded = Snapshot()
-        let decoder = JSONDecoder()
-        for (key, value) in try await store.all(Self.topicsNamespace) {
-            loaded.topics[key] = try decoder.decode(Topic.self, from: Data(value))
-        }
-        for (key, value) in try await store.all(Self.subscriptionsNamespace) {
-            loaded.subscriptions[key] = try decoder.decode(Subscription.self, from: Data(value))
-        }
-        state = Mutex(loaded)
-        self.store = store
-        self.changes = changes
+        let writer = StateWriter(store: store, changes: changes)
+        topics = try await StateRegistry(Self.topicsNamespace, writer: writer, describe: { $0.resourceState() })
+        subscriptions = try await StateRegistry(Self.subscriptionsNamespace, writer: writer)
     }
 
-    /// The current state.
-    var snapshot: Snapshot { state.withLock { $0 } }
+    /// The current state. Inside ``mutate(_:)`` it is consistent; outside, a concurrent change of both registries may
+    /// show in one before the other.
+    var snapshot: Snapshot { Snapshot(topics: topics.snapshot, subscriptions: subscriptions.snapshot) }
 
     /// The topic with this ARN.
-    func topic(_ arn: String) -> Topic? { state.withLock { $0.topics[arn] } }
+    func topic(_ arn: String) -> Topic? { topics[arn] }
 
     /// The subscription with this ARN.
-    func subscription(_ arn: String) -> Subscription? { state.withLock { $0.subscriptions[arn] } }
+    func subscription(_ arn: String) -> Subscription? { subscriptions[arn] }
 
-    /// Runs a mutation: `body` sees the current state and returns its result and the changes to write. The
-    /// changes are persisted before they become visible; mutations are serialized.
-    func mutate<T: Sendable>(_ body: @Sendable (Snapshot) throws -> (result: T, changes: Changes)) async throws -> T {
-        try await writeLock.withLock {
-            let before = snapshot
-            let (result, changes) = try body(before)
-            let encoder = JSONEncoder()
-            var topicPuts: [(key: String, value: [UInt8])] = []
-            for (arn, topic) in changes.topics {
-                if let topic { topicPuts.append((arn, Array(try encoder.encode(topic)))) } else { try await store.delete(Self.topicsNamespace, arn) }
-            }
-            try await store.put(Self.topicsNamespace, entries: topicPuts)
-            var subscriptionPuts: [(key: String, value: [UInt8])] = []
-            for (arn, subscription) in changes.subscriptions {
-                if let subscription {
-                    subscriptionPuts.append((arn, Array(try encoder.encode(subscription))))
-                } else {
-                    try await store.delete(Self.subscriptionsNamespace, arn)
-                }
-            }
-            try await store.put(Self.subscriptionsNamespace, entries: subscriptionPuts)
-            state.withLock { s in
-                for (arn, topic) in changes.topics { s.topics[arn] = topic }
-                for (arn, subscription) in changes.subscriptions { s.subscriptions[arn] = subscription }
-            }
-            // Compared as Config sees topics: publishing to a FIFO topic moves its sequence number, no configuration.
-            try await self.changes.publish(
-                changes.topics.compactMap { arn, topic in .between(before.topics[arn]?.resourceState(), topic?.resourceState()) })
+    /// Runs a mutation: `body` sees the current state and returns its result and the changes to write, which are
+    /// committed in one transaction before they become visible; mutations are serialized.
+    func mutate<T: Sendable>(_ body: (Snapshot) throws -> (result: T, changes: Changes)) async throws -> T {
+        try await topics.writer.transaction { transaction in
+            let (result, changes) = try body(snapshot)
+            for (arn, topic) in changes.topics { transaction[topics, arn] = topic }
+            for (arn, subscription) in changes.subscriptions { transaction[subscriptions, arn] = subscription }
             return result
         }
     }

@@ -119,17 +119,17 @@ struct RecordingTests {
         #expect(items.map { $0["configurationItemStatus"]?.string } == ["ResourceDiscovered"])
         #expect(items[0]["relatedEvents"] == .array([]))
         clock.advance(1)
-        try await ResourceChangeFeed.$causingEventID.withValue("event-1") {
-            try await feed.publish([.present(bucket("alpha", tags: ["env": "prod"]))])
+        await ResourceChangeFeed.$causingEventID.withValue("event-1") {
+            await feed.publish([.present(bucket("alpha", tags: ["env": "prod"]))])
         }
-        try await feed.publish([.present(bucket("alpha", tags: ["env": "prod"]))])  // unchanged: no item
+        await feed.publish([.present(bucket("alpha", tags: ["env": "prod"]))])  // unchanged: no item
         items = try await history(service, "alpha")
         #expect(items.map { $0["configurationItemStatus"]?.string } == ["ResourceDiscovered", "OK"])
         #expect(items[1]["relatedEvents"] == .array(["event-1"]))
         #expect(items[1]["tags"] == .object(["env": "prod"]))
         #expect(items[1]["configurationStateId"]?.string == "1800000001000")
         clock.advance(1)
-        try await feed.publish([.deleted(bucket("alpha").key)])
+        await feed.publish([.deleted(bucket("alpha").key)])
         items = try await history(service, "alpha")
         #expect(items.last?["configurationItemStatus"]?.string == "ResourceDeleted")
         #expect(items.last?["configuration"] == nil && items.last?["resourceName"] == nil)
@@ -138,7 +138,7 @@ struct RecordingTests {
     @Test("two changes in one millisecond still get increasing state ids")
     func stateIdsIncrease() async throws {
         let (service, _, feed, _) = try await recordingService()
-        try await feed.publish([.present(bucket("beta")), .present(bucket("beta", versioning: "Enabled"))])
+        await feed.publish([.present(bucket("beta")), .present(bucket("beta", versioning: "Enabled"))])
         let ids = try await history(service, "beta").compactMap { $0["configurationStateId"]?.string.flatMap(Int64.init) }
         #expect(ids.count == 2 && ids[1] == ids[0] + 1)
     }
@@ -147,8 +147,8 @@ struct RecordingTests {
     func recordingGroup() async throws {
         let group: JSONValue = .object(["allSupported": false, "resourceTypes": .array(["AWS::SNS::Topic"])])
         let (service, targets, feed, _) = try await recordingService(group: group)
-        try await feed.publish([.present(bucket("gamma"))])
-        try await feed.publish([.present(bucket("gamma", tags: ["a": "b"]))])
+        await feed.publish([.present(bucket("gamma"))])
+        await feed.publish([.present(bucket("gamma", tags: ["a": "b"]))])
         let items = try await history(service, "gamma")
         #expect(items.map { $0["configurationItemStatus"]?.string } == ["ResourceNotRecorded"])
         #expect(items[0]["configuration"] == nil)
@@ -160,7 +160,7 @@ struct RecordingTests {
         let inventory = FixedInventory(states: [bucket("delta"), bucket("gone")])
         let (service, _, feed, _) = try await recordingService(inventoryHandle: inventory)
         _ = try await service.operations["StopConfigurationRecorder"]!.run(call(.object(["ConfigurationRecorderName": "default"])))
-        try await feed.publish([.present(bucket("delta", tags: ["x": "y"]))])
+        await feed.publish([.present(bucket("delta", tags: ["x": "y"]))])
         #expect(try await history(service, "delta").count == 1)
         inventory.states = [bucket("delta", tags: ["x": "y"])]
         _ = try await service.operations["StartConfigurationRecorder"]!.run(call(.object(["ConfigurationRecorderName": "default"])))
@@ -171,7 +171,7 @@ struct RecordingTests {
     @Test("change notifications name the change and carry the item in its file form")
     func notifications() async throws {
         let (_, targets, feed, _) = try await recordingService(inventory: [bucket("eps")])
-        try await feed.publish([.present(bucket("eps", versioning: "Enabled"))])
+        await feed.publish([.present(bucket("eps", versioning: "Enabled"))])
         let updates = targets.notes.filter { $0.subject.hasSuffix("Updated in Account \(account)") }
         #expect(updates.map(\.subject) == ["[AWS Config:eu-west-1] AWS::S3::Bucket eps Updated in Account \(account)"])
         let message = try JSONDecoder().decode(JSONValue.self, from: Data(updates[0].message.utf8))
@@ -186,7 +186,7 @@ struct RecordingTests {
     @Test("history delivery writes one file per type, once; a second run finds nothing pending")
     func historyDelivery() async throws {
         let (service, targets, feed, _) = try await recordingService(inventory: [bucket("zeta")])
-        try await feed.publish([.present(bucket("zeta", tags: ["t": "1"]))])
+        await feed.publish([.present(bucket("zeta", tags: ["t": "1"]))])
         try await service.deliverDue(historyInterval: 21600, force: true)
         let keys = targets.files.keys.filter { $0.contains("/ConfigHistory/") }
         #expect(keys.count == 1)

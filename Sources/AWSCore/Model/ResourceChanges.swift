@@ -1,3 +1,4 @@
+package import Logging
 import Synchronization
 
 /// A resource as AWS Config records it: the facts of one configuration item that come from the resource's own
@@ -152,28 +153,60 @@ extension ResourceInventory {
 /// The composition root makes one feed, hands it to every service that owns resources and subscribes AWS Config.
 /// The gateway binds ``causingEventID`` around each operation, so a service publishing from deep in its write
 /// path still names the CloudTrail event of the call that caused the change.
+///
+/// A change record describes a change that is already committed (services publish after the durable write, as
+/// `StateRegistry` does), so a listener that fails cannot undo it, and its failure is not the caller's: the call
+/// that made the change succeeds. ``publish(_:)`` therefore never throws. A failing listener is logged as an error
+/// (the listener, the error, the event id and the resources) and the other listeners still get the records; what
+/// the listener missed is its own to catch up on (AWS Config's discovery, when a recorder starts, records what its
+/// items do not show).
 package final class ResourceChangeFeed: Sendable {
     private let listeners = Mutex<[any ResourceChangeListener]>([])
+    private let logger: Logger
 
     /// The `eventID` of the audited call being run by the current task, if any.
     @TaskLocal package static var causingEventID: String?
 
-    /// Creates a feed with no listeners.
-    package init() {}
+    /// Creates a feed with no listeners; listener failures are logged to `logger`.
+    package init(logger: Logger = Logger(label: "cairn.changes")) {
+        self.logger = logger
+    }
 
     /// Adds a listener.
     package func subscribe(_ listener: any ResourceChangeListener) {
         listeners.withLock { $0.append(listener) }
     }
 
-    /// Publishes the changes of one call to every listener, tagged with the current call's event id; returns once
-    /// they are recorded.
-    package func publish(_ kinds: [ResourceChange.Kind]) async throws {
+    /// Publishes the changes of one call to every listener, in the order they subscribed, tagged with the current
+    /// call's event id; returns once every listener has taken them. A listener's failure is logged, not thrown
+    /// (see the type's documentation).
+    package func publish(_ kinds: [ResourceChange.Kind]) async {
         guard !kinds.isEmpty else { return }
         let current = listeners.withLock { $0 }
         guard !current.isEmpty else { return }
         let eventID = Self.causingEventID
         let changes = kinds.map { ResourceChange($0, eventID: eventID) }
-        for listener in current { try await listener.record(changes) }
+        for listener in current {
+            do {
+                try await listener.record(changes)
+            } catch {
+                logger.error(
+                    "a resource change listener failed; the change itself is committed",
+                    metadata: [
+                        "listener": "\(type(of: listener))", "error": "\(error)", "eventID": "\(eventID ?? "-")",
+                        "resources": "\(changes.map(\.kind.resourceDescription).joined(separator: ", "))",
+                    ])
+            }
+        }
+    }
+}
+
+extension ResourceChange.Kind {
+    /// `type id` of the resource, for log messages.
+    fileprivate var resourceDescription: String {
+        switch self {
+        case .present(let state): state.resourceType + " " + state.resourceId
+        case .deleted(let key): key.resourceType + " " + key.resourceId + " (deleted)"
+        }
     }
 }

@@ -92,8 +92,10 @@ package final class TrailDelivery: Sendable {
     private let interval: Int64
     private let digestInterval: Int64
     private let signingKeys: SigningKeys
+    /// Held by delivery runs and by changes of a trail's logging: whoever holds it owns the cursors and digest chains.
     private let lock = AsyncLock()
-    private let status: Mutex<[String: DeliveryStatus]>
+    /// GetTrailStatus's facts, by `trailKey|region`, with a writer of their own.
+    private let deliveryStatus: StateRegistry<DeliveryStatus>
     private let lastRun = Mutex<[String: Int64]>([:])
 
     init(
@@ -109,47 +111,85 @@ package final class TrailDelivery: Sendable {
         self.interval = Int64(max(1, interval))
         self.clock = clock
         self.logger = logger
-        var loaded: [String: DeliveryStatus] = [:]
-        for (key, value) in try await state.all(Self.statuses) {
-            loaded[key] = try JSONDecoder().decode(DeliveryStatus.self, from: Data(value))
-        }
-        status = Mutex(loaded)
+        deliveryStatus = try await StateRegistry(Self.statuses, store: state)
     }
 
     /// The delivery status of a trail in a region.
     func status(trailKey: String, region: String) -> DeliveryStatus {
-        status.withLock { $0[trailKey + "|" + region] } ?? DeliveryStatus()
+        deliveryStatus[trailKey + "|" + region] ?? DeliveryStatus()
     }
 
     // MARK: Logging state changes
 
-    /// StartLogging: the trail's deliveries start with the events after this moment (the StartLogging call
-    /// included). What a previous logging period still owed is delivered first.
-    func loggingStarted(_ trail: Trail) async throws {
-        try await lock.withLock {
-            if let cursor = try await cursor(trail.key), cursor.stoppedAt != nil || cursor.pending != nil {
-                try await deliver(cursor, final: true)
-            }
-            let latest = try await events.latestSequence()
-            try await save(DeliveryCursor(lastSeq: latest, pending: nil, trail: trail, stoppedAt: nil, finished: nil))
-            // The first file comes one interval after logging starts; digests start a new chain.
-            lastRun.withLock { $0[trail.key] = Int64(clock()) }
-            for (key, _) in try await state.entries(Self.digests, prefix: trail.key + "|") {
-                try await state.delete(Self.digests, key)
-            }
-            if trail.logFileValidationEnabled {
-                try await saveChain(trail, trail.homeRegion, DigestChain(windowStart: Int64(clock()), previous: nil))
-            }
-        }
+    /// What a call does to a trail's logging.
+    enum LoggingChange: Sendable {
+        /// StartLogging: the trail logs from now on.
+        case start
+        /// StopLogging: the trail stops logging.
+        case stop
+        /// DeleteTrail: the trail is removed.
+        case delete
     }
 
-    /// StopLogging or DeleteTrail: the trail still gets the events up to this moment, then nothing.
-    func loggingStopped(_ trail: Trail, at time: Int64) async throws {
+    /// StartLogging, StopLogging and DeleteTrail: changes the trail and its delivery state in one transaction, under
+    /// the delivery lock (so no delivery run moves the cursor meanwhile); nothing when the trail is gone or already
+    /// in that state.
+    ///
+    /// - Starting: what a previous logging period still owed is delivered first (when that fails, the call fails and
+    ///   the trail does not start); then the trail (`IsLogging`, `StartLoggingTime`), a cursor at the newest event
+    ///   (the StartLogging call included), and new digest chains.
+    /// - Stopping or deleting: the trail (`IsLogging` and `StopLoggingTime`, or its removal) and the cursor's stop
+    ///   time, up to which the trail still delivers (a deleted trail with its last configuration).
+    func changeLogging(of key: String, _ change: LoggingChange, at time: Int64) async throws {
         try await lock.withLock {
-            guard var cursor = try await cursor(trail.key) else { return }
-            cursor.trail = trail
-            cursor.stoppedAt = cursor.stoppedAt ?? time
-            try await save(cursor)
+            // Only these calls change whether a trail logs, and they hold the delivery lock: the trail as it is now
+            // tells whether logging starts.
+            guard let current = registry.trail(key: key) else { return }
+            let starts = change == .start && !current.isLogging
+            var stored = try await cursor(key)
+            if starts, var owed = stored, owed.stoppedAt != nil || owed.pending != nil {
+                // Delivered as a run would deliver it, to the trail's current configuration. If that fails, so does
+                // the call, before the trail changes.
+                owed.trail = current
+                try await deliver(owed, final: true)
+                stored = try await cursor(key)
+            }
+            let latest = starts ? try await events.latestSequence() : 0
+            let chains = starts ? try await state.entries(Self.digests, prefix: key + "|").map(\.key) : []
+            let encoder = JSONEncoder()
+            try await registry.writer.transaction { transaction in
+                guard var trail = transaction[registry, key] else { return }
+                switch change {
+                case .start:
+                    guard starts else { return }
+                    trail.isLogging = true
+                    trail.startLoggingTime = time
+                    transaction[registry, key] = trail
+                    let started = DeliveryCursor(lastSeq: latest, pending: nil, trail: trail, stoppedAt: nil, finished: nil)
+                    transaction.write(StateChange(Self.cursors, key, Array(try encoder.encode(started))))
+                    // Digests start new chains.
+                    for chain in chains { transaction.write(StateChange(Self.digests, chain, nil)) }
+                    if trail.logFileValidationEnabled {
+                        let chain = DigestChain(windowStart: Int64(clock()), previous: nil)
+                        transaction.write(StateChange(Self.digests, key + "|" + trail.homeRegion, Array(try encoder.encode(chain))))
+                    }
+                case .stop:
+                    guard trail.isLogging else { return }
+                    trail.isLogging = false
+                    trail.stopLoggingTime = time
+                    transaction[registry, key] = trail
+                case .delete:
+                    transaction[registry, key] = nil
+                }
+                // A stopped or deleted trail still delivers what it captured until now.
+                if change != .start, var stopped = stored {
+                    stopped.trail = trail
+                    stopped.stoppedAt = stopped.stoppedAt ?? time
+                    transaction.write(StateChange(Self.cursors, key, Array(try encoder.encode(stopped))))
+                }
+            }
+            // The first file comes one interval after logging starts.
+            if starts { lastRun.withLock { $0[key] = Int64(clock()) } }
         }
     }
 
@@ -312,19 +352,17 @@ package final class TrailDelivery: Sendable {
             changes.append(StateChange(Self.logFiles, recordKey, Array(try JSONEncoder().encode(file))))
         }
         let regions = files.map(\.region)
-        let newStatus = status.withLock { all in
-            regions.map { region -> (String, DeliveryStatus) in
-                var s = all[trail.key + "|" + region] ?? DeliveryStatus()
+        try await deliveryStatus.writer.transaction { transaction in
+            for change in changes { transaction.write(change) }
+            for region in regions {
+                var s = transaction[deliveryStatus, trail.key + "|" + region] ?? DeliveryStatus()
                 s.latestDeliveryTime = attempt
                 s.latestDeliveryAttemptTime = attempt
                 s.latestDeliveryAttemptSucceeded = attempt
                 s.latestDeliveryError = nil
-                return (trail.key + "|" + region, s)
+                transaction[deliveryStatus, trail.key + "|" + region] = s
             }
         }
-        for (key, s) in newStatus { changes.append(StateChange(Self.statuses, key, Array(try JSONEncoder().encode(s)))) }
-        try await state.apply(changes)
-        status.withLock { all in for (key, s) in newStatus { all[key] = s } }
         if let topic = trail.snsTopicARN, !files.isEmpty {
             await notify(trail, topic: topic, files: files.map(\.file), regions: regions)
         }
@@ -381,16 +419,15 @@ package final class TrailDelivery: Sendable {
         }
     }
 
+    /// Changes the delivery status of a trail in some regions (durable before GetTrailStatus shows it).
     private func updateStatus(_ trail: Trail, regions: [String], _ change: (inout DeliveryStatus) -> Void) async throws {
-        let updated = status.withLock { all in
-            regions.map { region -> (String, DeliveryStatus) in
-                var s = all[trail.key + "|" + region] ?? DeliveryStatus()
+        try await deliveryStatus.writer.transaction { transaction in
+            for region in regions {
+                var s = transaction[deliveryStatus, trail.key + "|" + region] ?? DeliveryStatus()
                 change(&s)
-                all[trail.key + "|" + region] = s
-                return (trail.key + "|" + region, s)
+                transaction[deliveryStatus, trail.key + "|" + region] = s
             }
         }
-        try await state.apply(try updated.map { StateChange(Self.statuses, $0.0, Array(try JSONEncoder().encode($0.1))) })
     }
 
     // MARK: Digests
