@@ -149,6 +149,7 @@ def test_notification_after_each_delivery(server, ids):
         status = ct.get_trail_status(Name="dlv-notify")
         assert status["LatestNotificationAttemptSucceeded"] != "" and "LatestNotificationTime" in status
         ct.delete_trail(Name="dlv-notify")
+        server.flush()  # the deleted trail's last file and its notification, while the subscriber still listens
     finally:
         sub.httpd.shutdown()
 
