@@ -132,23 +132,7 @@ package struct Gateway: HTTPResponder {
                 throw AWSError("InvalidAction", "The action is not valid for this endpoint.", status: 400)
             }
             service = s
-            var params: [String: String] = [:]
-            if let q = request.uri.query, let pairs = FormEncoding.parse(Substring(q)) {
-                for (k, v) in pairs where !k.hasPrefix("X-Amz-") { params[k] = v }
-            }
-            // The body carries parameters when it is a form (or says nothing of its type); another type's body
-            // is not read, so its call names no action.
-            let contentType = request.headers[.contentType] ?? "application/x-www-form-urlencoded"
-            if contentType.hasPrefix("application/x-www-form-urlencoded") {
-                guard let pairs = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
-                    throw AWSError("MalformedQueryString", "The query string is malformed.", status: 400)
-                }
-                guard pairs.count <= Self.maxQueryParameters else {
-                    throw AWSError(
-                        "MalformedQueryString", "The request has more than \(Self.maxQueryParameters) parameters.", status: 400)
-                }
-                for (k, v) in pairs { params[k] = v }
-            }
+            let params = try Self.queryParameters(request, body: body)
             operationName = params["Action"] ?? ""
             guard let model = s.model.operations[operationName], s.operations[operationName] != nil,
                 params["Version"] == s.model.apiVersion
@@ -174,6 +158,29 @@ package struct Gateway: HTTPResponder {
         }
     }
 
+    /// The parameters of a Query request: those of the URI's query string (less the `X-Amz-` presign parameters)
+    /// and, when the body is a form (or says nothing of its type), the body's. Another type's body is not read, so
+    /// its call names no action.
+    ///
+    /// - Throws: `MalformedQueryString` for a body that is not a form, or one with more than
+    ///   ``maxQueryParameters`` parameters.
+    private static func queryParameters(_ request: Request, body: [UInt8]) throws(AWSError) -> [String: String] {
+        var params: [String: String] = [:]
+        if let q = request.uri.query, let pairs = FormEncoding.parse(Substring(q)) {
+            for (k, v) in pairs where !k.hasPrefix("X-Amz-") { params[k] = v }
+        }
+        let contentType = request.headers[.contentType] ?? "application/x-www-form-urlencoded"
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else { return params }
+        guard let pairs = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
+            throw AWSError("MalformedQueryString", "The query string is malformed.", status: 400)
+        }
+        guard pairs.count <= maxQueryParameters else {
+            throw AWSError("MalformedQueryString", "The request has more than \(maxQueryParameters) parameters.", status: 400)
+        }
+        for (k, v) in pairs { params[k] = v }
+        return params
+    }
+
     /// Whether the request carries SigV4 authentication (an `Authorization` header or a presigned query string);
     /// a malformed one still counts, so that it is answered with the signature error it deserves.
     private static func carriesSignature(_ request: Request) -> Bool {
@@ -188,13 +195,7 @@ package struct Gateway: HTTPResponder {
     /// The call is answered like a signed one but not audited: AWS leaves unauthenticated `ConfirmSubscription`
     /// and `Unsubscribe` calls out of CloudTrail.
     private func unsignedCall(_ request: Request, body: [UInt8], requestID: String) async throws -> Response? {
-        var params: [String: String] = [:]
-        if let q = request.uri.query, let pairs = FormEncoding.parse(Substring(q)) {
-            for (k, v) in pairs { params[k] = v }
-        }
-        if let pairs = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) {
-            for (k, v) in pairs { params[k] = v }
-        }
+        guard let params = try? Self.queryParameters(request, body: body) else { return nil }
         guard let action = params["Action"] else { return nil }
         let candidates = queryServices.values.filter { service in
             service.operations[action]?.unsigned != nil && (params["Version"] == nil || params["Version"] == service.model.apiVersion)
