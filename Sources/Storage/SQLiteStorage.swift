@@ -2,7 +2,6 @@ import AWSCore
 package import Audit
 import Foundation
 import GRDB
-import Synchronization
 
 /// The embedded storage: one SQLite database in WAL mode inside the data directory.
 ///
@@ -12,7 +11,8 @@ import Synchronization
 /// disk before its caller answers.
 package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable {
     private let pool: DatabasePool
-    private let journal: EventJournal
+    /// Where appended events are durable until ``settle()`` indexes them (internal, for tests).
+    let journal: EventJournal
     /// A separate connection that only checkpoints the WAL, so that checkpoints do not run inside commits.
     private let checkpointer: DatabaseQueue
 
@@ -47,7 +47,7 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         // Events acknowledged but not yet indexed when the process last stopped are still in the journal.
         let journaled = try journal.recover()
         let last = try pool.write { db -> Int64 in
-            let stored = max(try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0, try Self.highWater(db))
+            let stored = try Self.indexedThrough(db)
             let missing = journaled.filter { $0.seq > stored }
             guard let newest = missing.last else { return stored }
             try Self.insert(missing, db)
@@ -133,6 +133,12 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         return value.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
     }
 
+    /// The newest event the event tables hold or held (retention may have removed it): they hold every event up to it
+    /// that retention left, since events enter them in `seq` order, and none after it.
+    private static func indexedThrough(_ db: Database) throws -> Int64 {
+        max(try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0, try highWater(db))
+    }
+
     /// Writes journaled events into the event tables with their journal numbers, and raises the high-water mark.
     private static func insert(_ rows: [EventRow], _ db: Database) throws {
         let insertEvent = try db.cachedStatement(
@@ -188,69 +194,71 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
     package func settle() async throws {
         let progress = journal.progress
         guard progress.acknowledged > progress.indexed else { return }
-        let taken = Mutex<[EventRow]>([])
         do {
             let last = try await pool.write { db -> Int64? in
-                // Taken inside the write, which GRDB runs one at a time: events enter the tables in journal order.
-                let rows = self.journal.takePending()
-                taken.withLock { $0 = rows }
+                // Chosen inside the write, which GRDB runs one at a time, after the newest event the tables hold:
+                // events enter the tables in journal order, each once, even after a failed transaction.
+                let rows = self.journal.rowsToIndex(after: try Self.indexedThrough(db))
                 guard let last = rows.last else { return nil }
                 try Self.insert(rows, db)
                 return last.seq
             }
             if let last { journal.indexed(through: last) }
         } catch {
-            journal.returnPending(taken.withLock { $0 })
+            journal.indexingFailed()
             throw error
         }
     }
 
     package func lookup(_ q: EventQuery) async throws -> [EventRow] {
         try await settle()
-        return try await pool.read { db in
-            var sql: String
-            var args: StatementArguments = []
-            let columns =
-                "e.seq, e.account, e.region, e.management, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record"
-            var timeColumn = "e.event_time"
-            var seqColumn = "e.seq"
-            switch q.attribute {
-            case .resourceType?, .resourceName?:
-                let column = q.attribute == .resourceType ? "type" : "name"
-                sql =
-                    "SELECT DISTINCT \(columns) FROM event_resources r JOIN events e ON e.seq = r.seq WHERE r.account = ? AND r.region = ? AND r.management = 1 AND r.\(column) = ?"
-                args += [q.accountId, q.region, q.value]
-                timeColumn = "r.event_time"
-                seqColumn = "r.seq"
-            case .eventId?:
-                sql = "SELECT \(columns) FROM events e WHERE e.event_id = ? AND e.account = ? AND e.region = ? AND e.management = 1"
-                args += [q.value, q.accountId, q.region]
-            case let key?:
-                let column =
-                    switch key {
-                    case .eventName: "event_name"
-                    case .eventSource: "event_source"
-                    case .readOnly: "read_only"
-                    case .username: "username"
-                    default: "access_key_id"
-                    }
-                sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1 AND e.\(column) = ?"
-                args += [q.accountId, q.region, q.value]
-            case nil:
-                sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1"
-                args += [q.accountId, q.region]
-            }
-            sql += " AND \(timeColumn) >= ? AND \(timeColumn) <= ?"
-            args += [q.startTime, q.endTime]
-            if let after = q.after {
-                sql += " AND (\(timeColumn) < ? OR (\(timeColumn) = ? AND \(seqColumn) < ?))"
-                args += [after.eventTime, after.eventTime, after.seq]
-            }
-            sql += " ORDER BY \(timeColumn) DESC, \(seqColumn) DESC LIMIT ?"
-            args += [q.limit]
-            let statement = try db.cachedStatement(sql: sql)
-            return try Row.fetchAll(statement, arguments: args).map(Self.eventRow)
+        return try await pool.read { db in try Self.lookupTables(q, db) }
+    }
+
+    /// The page of Event history the event tables hold, newest first.
+    private static func lookupTables(_ q: EventQuery, _ db: Database) throws -> [EventRow] {
+        var sql: String
+        var args: StatementArguments = []
+        let columns =
+            "e.seq, e.account, e.region, e.management, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record"
+        var timeColumn = "e.event_time"
+        var seqColumn = "e.seq"
+        switch q.attribute {
+        case .resourceType?, .resourceName?:
+            let column = q.attribute == .resourceType ? "type" : "name"
+            sql =
+                "SELECT DISTINCT \(columns) FROM event_resources r JOIN events e ON e.seq = r.seq WHERE r.account = ? AND r.region = ? AND r.management = 1 AND r.\(column) = ?"
+            args += [q.accountId, q.region, q.value]
+            timeColumn = "r.event_time"
+            seqColumn = "r.seq"
+        case .eventId?:
+            sql = "SELECT \(columns) FROM events e WHERE e.event_id = ? AND e.account = ? AND e.region = ? AND e.management = 1"
+            args += [q.value, q.accountId, q.region]
+        case let key?:
+            let column =
+                switch key {
+                case .eventName: "event_name"
+                case .eventSource: "event_source"
+                case .readOnly: "read_only"
+                case .username: "username"
+                default: "access_key_id"
+                }
+            sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1 AND e.\(column) = ?"
+            args += [q.accountId, q.region, q.value]
+        case nil:
+            sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1"
+            args += [q.accountId, q.region]
         }
+        sql += " AND \(timeColumn) >= ? AND \(timeColumn) <= ?"
+        args += [q.startTime, q.endTime]
+        if let after = q.after {
+            sql += " AND (\(timeColumn) < ? OR (\(timeColumn) = ? AND \(seqColumn) < ?))"
+            args += [after.eventTime, after.eventTime, after.seq]
+        }
+        sql += " ORDER BY \(timeColumn) DESC, \(seqColumn) DESC LIMIT ?"
+        args += [q.limit]
+        let statement = try db.cachedStatement(sql: sql)
+        return try Row.fetchAll(statement, arguments: args).map(Self.eventRow)
     }
 
     static func eventRow(_ row: Row) -> EventRow {
