@@ -6,8 +6,9 @@ import GRDB
 /// The embedded storage: one SQLite database in WAL mode inside the data directory.
 ///
 /// Events are appended to the ``EventJournal`` (group commit, durable before the caller's response is sent) and
-/// moved into the event tables in large transactions by ``settle()``, which every read of events runs first; Event
-/// history reads run concurrently with writes (WAL readers). `synchronous=FULL` makes every other commit durable on
+/// moved into the event tables in large transactions by ``settle()``. Event history (``lookup(_:)``) reads the tables
+/// and the journal's events not yet indexed, so it never waits for indexing; the delivery feed and retention settle
+/// first. Reads run concurrently with writes (WAL readers). `synchronous=FULL` makes every other commit durable on
 /// disk before its caller answers.
 package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable {
     private let pool: DatabasePool
@@ -190,7 +191,7 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
     }
 
     /// Moves every journaled event acknowledged so far into the event tables, in one transaction; returns at once
-    /// when there is none. Reads of events run it first, so they see every acknowledged event.
+    /// when there is none. The delivery feed and retention run it first, so they see every acknowledged event.
     package func settle() async throws {
         let progress = journal.progress
         guard progress.acknowledged > progress.indexed else { return }
@@ -210,9 +211,22 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         }
     }
 
+    /// Event history: the page from the event tables merged with the journal's events not yet indexed that match the
+    /// query, newest first (by event time, then `seq`), without waiting for indexing.
+    ///
+    /// The journal's list is taken before the read's snapshot of the tables: an event leaves the list only after its
+    /// indexing committed, so each acknowledged event is in the list or in the snapshot. Events of the list the
+    /// snapshot already holds (`seq` up to its newest) are left out, so none appears twice. A cursor is a position
+    /// in that order, `(eventTime, seq)`, whichever side held its event, so paging stays exact while events move
+    /// from the journal into the tables between pages.
     package func lookup(_ q: EventQuery) async throws -> [EventRow] {
-        try await settle()
-        return try await pool.read { db in try Self.lookupTables(q, db) }
+        let unindexed = journal.unindexedBatches()
+        let (indexed, through) = try await pool.read { db -> ([EventRow], Int64) in
+            let rows = try Self.lookupTables(q, db)
+            return (rows, unindexed.isEmpty ? 0 : try Self.indexedThrough(db))
+        }
+        guard !unindexed.isEmpty else { return indexed }
+        return q.merge(indexed, q.matches(in: unindexed, after: through))
     }
 
     /// The page of Event history the event tables hold, newest first.
