@@ -133,7 +133,8 @@ let package = Package(
             name: "ConfigServiceTests", dependencies: ["ConfigService", "AWSCore", "Gateway", "Storage", "TestSupport", nioCore],
             swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore", logging], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore", "TestSupport", logging], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3ServiceTests",
             dependencies: [

@@ -27,8 +27,10 @@ import Darwin
 ///
 /// Appends are group-committed by one writer thread of the journal's own: callers queue their events and wait; the
 /// writer takes everything queued, numbers the events (the store's `seq`, in journal order), writes and syncs them,
-/// then hands them to the indexer's pending list and resumes the callers. Whatever arrives while a batch syncs forms
-/// the next batch. (A thread, not a task: `pwrite` and `fdatasync` block, and must not hold up an event loop or
+/// then adds them to the list of unindexed events and resumes the callers. Whatever arrives while a batch syncs forms
+/// the next batch. An event stays on the unindexed list, where Event history reads it (``unindexedBatches()``), until
+/// the indexer reports it committed to the database (``indexed(through:)``), so every acknowledged event is always
+/// in the list or in the tables. (A thread, not a task: `pwrite` and `fdatasync` block, and must not hold up an event loop or
 /// Swift's cooperative pool.)
 ///
 /// A record is `length u32 | crc32c u32 | payload`, little-endian; the payload is the event's `seq` and its columns
@@ -70,8 +72,12 @@ package final class EventJournal: Sendable {
         var journaledThrough: Int64 = 0
         /// The newest event the indexer has committed to the database.
         var indexedThrough: Int64 = 0
-        /// Journaled events the indexer has not taken yet, oldest first.
-        var pending: [EventRow] = []
+        /// The newest event handed to the indexer by ``rowsToIndex(after:)``.
+        var handedThrough: Int64 = 0
+        /// Journaled events not yet committed to the database, oldest first, as the writer's batches: a reader's
+        /// snapshot of the list (``unindexedBatches()``) then costs the next batch a copy of one reference per batch,
+        /// not one per event.
+        var unindexed: [[EventRow]] = []
     }
 
     /// The two segment files, `path` and `path.1`.
@@ -163,6 +169,7 @@ package final class EventJournal: Sendable {
             s.nextSeq = seq + 1
             s.journaledThrough = indexedThrough
             s.indexedThrough = indexedThrough
+            s.handedThrough = indexedThrough
         }
         for fd in descriptors { Self.bypassPageCache(fd) }
         let thread = Thread { [self] in runWriter() }
@@ -186,7 +193,7 @@ package final class EventJournal: Sendable {
         _ = flock(descriptors[0], LOCK_UN)
     }
 
-    /// Appends events durably: returns once they are on disk, in the journal, and on the indexer's pending list.
+    /// Appends events durably: returns once they are on disk, in the journal, and on the list of unindexed events.
     ///
     /// - Throws: when the write or sync fails, or the journal is stopped.
     package func append(_ events: [StoredEvent]) async throws {
@@ -207,29 +214,59 @@ package final class EventJournal: Sendable {
         }
     }
 
-    /// Takes the journaled events the indexer has not taken yet, oldest first.
-    package func takePending() -> [EventRow] {
+    /// The journaled events numbered after `seq` that the database does not hold yet, oldest first, for the indexer
+    /// to commit: `seq` is the newest event the database holds. They stay on the unindexed list (and visible to
+    /// ``unindexedBatches()``) until ``indexed(through:)``.
+    package func rowsToIndex(after seq: Int64) -> [EventRow] {
         state.withLock { s in
-            defer { s.pending = [] }
-            return s.pending
+            var rows: [EventRow] = []
+            for batch in s.unindexed where batch.last!.seq > seq {
+                if batch.first!.seq > seq {
+                    rows.append(contentsOf: batch)
+                } else {
+                    rows.append(contentsOf: batch.drop { $0.seq <= seq })
+                }
+            }
+            if let last = rows.last { s.handedThrough = max(s.handedThrough, last.seq) }
+            return rows
         }
     }
 
-    /// Puts back events taken with ``takePending()`` that could not be indexed, ahead of any taken since.
-    package func returnPending(_ rows: [EventRow]) {
-        state.withLock { s in s.pending.insert(contentsOf: rows, at: 0) }
+    /// Notes that indexing the events handed out by ``rowsToIndex(after:)`` failed, so that ``pendingCount`` counts
+    /// them again.
+    package func indexingFailed() {
+        state.withLock { s in s.handedThrough = s.indexedThrough }
     }
 
-    /// Notes that the database durably holds every event up to `seq`; once it holds all the journal holds, the next
-    /// batch is written at the start of the file again.
+    /// Notes that the database durably holds every event up to `seq`, and drops those events from the unindexed list;
+    /// once the database holds all the journal holds, the next batch is written at the start of the file again.
     package func indexed(through seq: Int64) {
-        state.withLock { s in s.indexedThrough = max(s.indexedThrough, seq) }
+        state.withLock { s in
+            s.indexedThrough = max(s.indexedThrough, seq)
+            let covered = s.unindexed.prefix { $0.last!.seq <= seq }.count
+            s.unindexed.removeFirst(covered)
+            if let first = s.unindexed.first, first.first!.seq <= seq {
+                s.unindexed[0] = Array(first.drop { $0.seq <= seq })
+            }
+        }
     }
 
-    /// The number of journaled events the indexer has not taken.
-    package var pendingCount: Int { state.withLock { $0.pending.count } }
+    /// The journaled events the database does not hold yet, oldest first, in the writer's batches (each non-empty).
+    ///
+    /// An event leaves this list only after the transaction that indexed it committed, so a snapshot of the event
+    /// tables taken after this call holds every acknowledged event the returned list lacks. The list may also hold
+    /// events that such a snapshot already holds (committed, but not yet dropped from the list): tell them apart by
+    /// the database's newest `seq`.
+    package func unindexedBatches() -> [[EventRow]] {
+        state.withLock { $0.unindexed }
+    }
 
-    /// The newest event acknowledged to a caller (on the pending list or indexed), and the newest the database holds.
+    /// The number of journaled events not yet handed to the indexer.
+    package var pendingCount: Int {
+        state.withLock { s in Int(max(0, s.journaledThrough - max(s.handedThrough, s.indexedThrough))) }
+    }
+
+    /// The newest event acknowledged to a caller (on the unindexed list or indexed), and the newest the database holds.
     package var progress: (acknowledged: Int64, indexed: Int64) {
         state.withLock { s in (max(s.journaledThrough, s.indexedThrough), s.indexedThrough) }
     }
@@ -300,7 +337,7 @@ package final class EventJournal: Sendable {
                     s.offset = taken.offset + buffer.count
                     s.journaledThrough = seq - 1
                     s.segmentNewest[taken.segment] = seq - 1
-                    s.pending.append(contentsOf: rows)
+                    s.unindexed.append(rows)
                 }
                 // A failed batch's numbers are given again: its records may be on disk in part, and the next batch
                 // overwrites them, so the numbers on disk keep following each other.

@@ -2,17 +2,18 @@ import AWSCore
 package import Audit
 import Foundation
 import GRDB
-import Synchronization
 
 /// The embedded storage: one SQLite database in WAL mode inside the data directory.
 ///
 /// Events are appended to the ``EventJournal`` (group commit, durable before the caller's response is sent) and
-/// moved into the event tables in large transactions by ``settle()``, which every read of events runs first; Event
-/// history reads run concurrently with writes (WAL readers). `synchronous=FULL` makes every other commit durable on
+/// moved into the event tables in large transactions by ``settle()``. Event history (``lookup(_:)``) reads the tables
+/// and the journal's events not yet indexed, so it never waits for indexing; the delivery feed and retention settle
+/// first. Reads run concurrently with writes (WAL readers). `synchronous=FULL` makes every other commit durable on
 /// disk before its caller answers.
 package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable {
     private let pool: DatabasePool
-    private let journal: EventJournal
+    /// Where appended events are durable until ``settle()`` indexes them (internal, for tests).
+    let journal: EventJournal
     /// A separate connection that only checkpoints the WAL, so that checkpoints do not run inside commits.
     private let checkpointer: DatabaseQueue
 
@@ -47,7 +48,7 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         // Events acknowledged but not yet indexed when the process last stopped are still in the journal.
         let journaled = try journal.recover()
         let last = try pool.write { db -> Int64 in
-            let stored = max(try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0, try Self.highWater(db))
+            let stored = try Self.indexedThrough(db)
             let missing = journaled.filter { $0.seq > stored }
             guard let newest = missing.last else { return stored }
             try Self.insert(missing, db)
@@ -133,6 +134,12 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         return value.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
     }
 
+    /// The newest event the event tables hold or held (retention may have removed it): they hold every event up to it
+    /// that retention left, since events enter them in `seq` order, and none after it.
+    private static func indexedThrough(_ db: Database) throws -> Int64 {
+        max(try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0, try highWater(db))
+    }
+
     /// Writes journaled events into the event tables with their journal numbers, and raises the high-water mark.
     private static func insert(_ rows: [EventRow], _ db: Database) throws {
         let insertEvent = try db.cachedStatement(
@@ -184,73 +191,88 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
     }
 
     /// Moves every journaled event acknowledged so far into the event tables, in one transaction; returns at once
-    /// when there is none. Reads of events run it first, so they see every acknowledged event.
+    /// when there is none. The delivery feed and retention run it first, so they see every acknowledged event.
     package func settle() async throws {
         let progress = journal.progress
         guard progress.acknowledged > progress.indexed else { return }
-        let taken = Mutex<[EventRow]>([])
         do {
             let last = try await pool.write { db -> Int64? in
-                // Taken inside the write, which GRDB runs one at a time: events enter the tables in journal order.
-                let rows = self.journal.takePending()
-                taken.withLock { $0 = rows }
+                // Chosen inside the write, which GRDB runs one at a time, after the newest event the tables hold:
+                // events enter the tables in journal order, each once, even after a failed transaction.
+                let rows = self.journal.rowsToIndex(after: try Self.indexedThrough(db))
                 guard let last = rows.last else { return nil }
                 try Self.insert(rows, db)
                 return last.seq
             }
             if let last { journal.indexed(through: last) }
         } catch {
-            journal.returnPending(taken.withLock { $0 })
+            journal.indexingFailed()
             throw error
         }
     }
 
+    /// Event history: the page from the event tables merged with the journal's events not yet indexed that match the
+    /// query, newest first (by event time, then `seq`), without waiting for indexing.
+    ///
+    /// The journal's list is taken before the read's snapshot of the tables: an event leaves the list only after its
+    /// indexing committed, so each acknowledged event is in the list or in the snapshot. Events of the list the
+    /// snapshot already holds (`seq` up to its newest) are left out, so none appears twice. A cursor is a position
+    /// in that order, `(eventTime, seq)`, whichever side held its event, so paging stays exact while events move
+    /// from the journal into the tables between pages.
     package func lookup(_ q: EventQuery) async throws -> [EventRow] {
-        try await settle()
-        return try await pool.read { db in
-            var sql: String
-            var args: StatementArguments = []
-            let columns =
-                "e.seq, e.account, e.region, e.management, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record"
-            var timeColumn = "e.event_time"
-            var seqColumn = "e.seq"
-            switch q.attribute {
-            case .resourceType?, .resourceName?:
-                let column = q.attribute == .resourceType ? "type" : "name"
-                sql =
-                    "SELECT DISTINCT \(columns) FROM event_resources r JOIN events e ON e.seq = r.seq WHERE r.account = ? AND r.region = ? AND r.management = 1 AND r.\(column) = ?"
-                args += [q.accountId, q.region, q.value]
-                timeColumn = "r.event_time"
-                seqColumn = "r.seq"
-            case .eventId?:
-                sql = "SELECT \(columns) FROM events e WHERE e.event_id = ? AND e.account = ? AND e.region = ? AND e.management = 1"
-                args += [q.value, q.accountId, q.region]
-            case let key?:
-                let column =
-                    switch key {
-                    case .eventName: "event_name"
-                    case .eventSource: "event_source"
-                    case .readOnly: "read_only"
-                    case .username: "username"
-                    default: "access_key_id"
-                    }
-                sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1 AND e.\(column) = ?"
-                args += [q.accountId, q.region, q.value]
-            case nil:
-                sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1"
-                args += [q.accountId, q.region]
-            }
-            sql += " AND \(timeColumn) >= ? AND \(timeColumn) <= ?"
-            args += [q.startTime, q.endTime]
-            if let after = q.after {
-                sql += " AND (\(timeColumn) < ? OR (\(timeColumn) = ? AND \(seqColumn) < ?))"
-                args += [after.eventTime, after.eventTime, after.seq]
-            }
-            sql += " ORDER BY \(timeColumn) DESC, \(seqColumn) DESC LIMIT ?"
-            args += [q.limit]
-            let statement = try db.cachedStatement(sql: sql)
-            return try Row.fetchAll(statement, arguments: args).map(Self.eventRow)
+        let unindexed = journal.unindexedBatches()
+        let (indexed, through) = try await pool.read { db -> ([EventRow], Int64) in
+            let rows = try Self.lookupTables(q, db)
+            return (rows, unindexed.isEmpty ? 0 : try Self.indexedThrough(db))
         }
+        guard !unindexed.isEmpty else { return indexed }
+        return q.merge(indexed, q.matches(in: unindexed, after: through))
+    }
+
+    /// The page of Event history the event tables hold, newest first.
+    private static func lookupTables(_ q: EventQuery, _ db: Database) throws -> [EventRow] {
+        var sql: String
+        var args: StatementArguments = []
+        let columns =
+            "e.seq, e.account, e.region, e.management, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.resources, e.record"
+        var timeColumn = "e.event_time"
+        var seqColumn = "e.seq"
+        switch q.attribute {
+        case .resourceType?, .resourceName?:
+            let column = q.attribute == .resourceType ? "type" : "name"
+            sql =
+                "SELECT DISTINCT \(columns) FROM event_resources r JOIN events e ON e.seq = r.seq WHERE r.account = ? AND r.region = ? AND r.management = 1 AND r.\(column) = ?"
+            args += [q.accountId, q.region, q.value]
+            timeColumn = "r.event_time"
+            seqColumn = "r.seq"
+        case .eventId?:
+            sql = "SELECT \(columns) FROM events e WHERE e.event_id = ? AND e.account = ? AND e.region = ? AND e.management = 1"
+            args += [q.value, q.accountId, q.region]
+        case let key?:
+            let column =
+                switch key {
+                case .eventName: "event_name"
+                case .eventSource: "event_source"
+                case .readOnly: "read_only"
+                case .username: "username"
+                default: "access_key_id"
+                }
+            sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1 AND e.\(column) = ?"
+            args += [q.accountId, q.region, q.value]
+        case nil:
+            sql = "SELECT \(columns) FROM events e WHERE e.account = ? AND e.region = ? AND e.management = 1"
+            args += [q.accountId, q.region]
+        }
+        sql += " AND \(timeColumn) >= ? AND \(timeColumn) <= ?"
+        args += [q.startTime, q.endTime]
+        if let after = q.after {
+            sql += " AND (\(timeColumn) < ? OR (\(timeColumn) = ? AND \(seqColumn) < ?))"
+            args += [after.eventTime, after.eventTime, after.seq]
+        }
+        sql += " ORDER BY \(timeColumn) DESC, \(seqColumn) DESC LIMIT ?"
+        args += [q.limit]
+        let statement = try db.cachedStatement(sql: sql)
+        return try Row.fetchAll(statement, arguments: args).map(Self.eventRow)
     }
 
     static func eventRow(_ row: Row) -> EventRow {

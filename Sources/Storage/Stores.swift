@@ -116,13 +116,15 @@ package protocol EventStore: Sendable {
     ///
     /// Concurrent calls share transactions (group commit); each returns only after its own events are committed.
     func append(_ events: [StoredEvent]) async throws
-    /// Management events of one account and region, newest first, matching the query.
+    /// Management events of one account and region, newest first, matching the query: every event appended so far,
+    /// indexed or not.
     func lookup(_ query: EventQuery) async throws -> [EventRow]
     /// Removes management and data events older than the cutoff (epoch seconds); returns how many.
     func purge(before cutoff: Int64) async throws -> Int
     /// Does the store's periodic housekeeping off the request path (SQLite: a WAL checkpoint).
     func checkpoint() async throws
-    /// Indexes the events appended so far, off the request path (reads of events do it first themselves).
+    /// Indexes the events appended so far, off the request path (the delivery feed, ``latestSequence()`` and retention
+    /// do it first themselves; ``lookup(_:)`` also reads the events not yet indexed).
     func settle() async throws
     /// Every event (all accounts, regions and categories) after `seq`, oldest first, at most `limit`: the feed
     /// trail delivery reads.

@@ -21,11 +21,40 @@ struct EventJournalTests {
                 }
                 try await tasks.waitForAll()
             }
-            let pending = journal.takePending()
+            #expect(journal.pendingCount == 300)
+            let pending = journal.rowsToIndex(after: 41)
             #expect(pending.map(\.seq) == Array(42...341))
             #expect(Set(pending.map(\.event.eventID)) == Set((0..<300).map { "j\($0)" }))
             #expect(journal.progress.acknowledged == 341)
             #expect(journal.pendingCount == 0)
+        }
+    }
+
+    @Test("events stay on the unindexed list until indexed; the indexer is handed only those after the tables' newest")
+    func unindexedUntilIndexed() async throws {
+        try await withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let journal = try EventJournal(path: dir + "/events.journal")
+            journal.start(after: 0, indexedThrough: 0)
+            defer { journal.stop() }
+            for i in 1...3 {
+                try await journal.append([event("u\(i)a", time: t0), event("u\(i)b", time: t0)])
+            }
+            // Three batches of two: seq 1-2, 3-4, 5-6.
+            #expect(journal.unindexedBatches().map { $0.map(\.seq) } == [[1, 2], [3, 4], [5, 6]])
+            #expect(journal.rowsToIndex(after: 3).map(\.seq) == [4, 5, 6])
+            #expect(journal.pendingCount == 0)
+            // Handed out, not yet committed: still listed for readers.
+            #expect(journal.unindexedBatches().joined().count == 6)
+            journal.indexingFailed()
+            #expect(journal.pendingCount == 6)
+            #expect(journal.rowsToIndex(after: 0).map(\.seq) == [1, 2, 3, 4, 5, 6])
+            journal.indexed(through: 3)
+            #expect(journal.unindexedBatches().map { $0.map(\.seq) } == [[4], [5, 6]])
+            #expect(journal.progress.indexed == 3)
+            journal.indexed(through: 6)
+            #expect(journal.unindexedBatches().isEmpty)
+            #expect(journal.progress.acknowledged == 6 && journal.progress.indexed == 6)
         }
     }
 
@@ -94,7 +123,6 @@ struct EventJournalTests {
                     var e = event("s\(i)", time: t0 + i)
                     e.record = [UInt8](repeating: UInt8(ascii: "a"), count: 20_000)
                     try await journal.append([e])
-                    _ = journal.takePending()
                     // The indexer never catches up: the newest `lag` events are never in the database.
                     if i > lag { journal.indexed(through: i - lag) }
                 }
