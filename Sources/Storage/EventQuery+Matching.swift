@@ -8,34 +8,36 @@ extension EventQuery {
     ///
     /// Text compares as SQLite's `=` does on these columns (BINARY collation): byte for byte in UTF-8, not by
     /// Swift's canonical equivalence.
-    func matches(_ row: EventRow) -> Bool {
-        let e = row.event
-        guard e.category == .management, Self.same(e.accountId, accountId), Self.same(e.region, region),
-            e.eventTime >= startTime, e.eventTime <= endTime
-        else { return false }
-        if let after, !(e.eventTime < after.eventTime || (e.eventTime == after.eventTime && row.seq < after.seq)) {
+    func matches(_ row: borrowing EventRow) -> Bool {
+        // Fields are read in place (no copy of the event, whose strings would each be retained and released).
+        let time = row.event.eventTime
+        guard row.event.category == .management, time >= startTime, time <= endTime else { return false }
+        if let after, !(time < after.eventTime || (time == after.eventTime && row.seq < after.seq)) {
             return false
         }
-        switch attribute {
-        case nil: return true
-        case .eventId?: return Self.same(e.eventID, value)
-        case .eventName?: return Self.same(e.eventName, value)
-        case .eventSource?: return Self.same(e.eventSource, value)
-        case .readOnly?: return Self.same(e.readOnly ? "true" : "false", value)
-        case .username?: return Self.same(e.username, value)
-        case .accessKeyId?: return Self.same(e.accessKeyId, value)
-        case .resourceType?: return e.lookupResources.contains { Self.same($0.type, value) }
-        case .resourceName?: return e.lookupResources.contains { Self.same($0.name, value) }
-        }
+        // The attribute first: it tells most events apart, while the account and region are mostly the same.
+        let attributeMatches =
+            switch attribute {
+            case nil: true
+            case .eventId?: Self.same(row.event.eventID, value)
+            case .eventName?: Self.same(row.event.eventName, value)
+            case .eventSource?: Self.same(row.event.eventSource, value)
+            case .readOnly?: Self.same(row.event.readOnly ? "true" : "false", value)
+            case .username?: Self.same(row.event.username, value)
+            case .accessKeyId?: Self.same(row.event.accessKeyId, value)
+            case .resourceType?: row.event.lookupResources.contains { Self.same($0.type, value) }
+            case .resourceName?: row.event.lookupResources.contains { Self.same($0.name, value) }
+            }
+        return attributeMatches && Self.same(row.event.accountId, accountId) && Self.same(row.event.region, region)
     }
 
     /// The first page (at most ``limit`` rows, newest first) of the events in `batches` numbered after `seq` that
     /// match the query.
     func matches(in batches: [[EventRow]], after seq: Int64) -> [EventRow] {
         var found: [EventRow] = []
-        for batch in batches where batch.last!.seq > seq {
-            for row in batch where row.seq > seq && matches(row) {
-                found.append(row)
+        for batch in batches where batch[batch.count - 1].seq > seq {
+            for i in batch.indices where batch[i].seq > seq && matches(batch[i]) {
+                found.append(batch[i])
             }
         }
         found.sort(by: Self.newerFirst)
@@ -67,8 +69,12 @@ extension EventQuery {
         x.event.eventTime != y.event.eventTime ? x.event.eventTime > y.event.eventTime : x.seq > y.seq
     }
 
-    /// Equality of two strings' UTF-8 bytes.
+    /// Equality of two strings' UTF-8 bytes (compared as buffers: iterating `String.UTF8View`s is several times
+    /// slower, and every look-up compares each unindexed event).
     private static func same(_ x: String, _ y: String) -> Bool {
-        x.utf8.elementsEqual(y.utf8)
+        guard x.utf8.count == y.utf8.count else { return false }
+        var x = x
+        var y = y
+        return x.withUTF8 { a in y.withUTF8 { b in a.elementsEqual(b) } }
     }
 }
