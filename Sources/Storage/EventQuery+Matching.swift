@@ -3,41 +3,50 @@ import Audit
 /// Event history over events held in memory (the journal's events not yet indexed), with the semantics of the SQL
 /// in ``SQLiteStorage/lookup(_:)``, and the merge of both sides into one page.
 extension EventQuery {
-    /// Whether an event is on this query's pages: a management event of the account and region, matching the lookup
-    /// attribute, inside the time range, and after the cursor in newest-first order.
+    /// Whether the event at `row` is on this query's pages: a management event of the account and region, matching
+    /// the lookup attribute, inside the time range, and after the cursor in newest-first order.
     ///
     /// Text compares as SQLite's `=` does on these columns (BINARY collation): byte for byte in UTF-8, not by
-    /// Swift's canonical equivalence.
-    func matches(_ row: borrowing EventRow) -> Bool {
-        // Fields are read in place (no copy of the event, whose strings would each be retained and released).
-        let time = row.event.eventTime
-        guard row.event.category == .management, time >= startTime, time <= endTime else { return false }
-        if let after, !(time < after.eventTime || (time == after.eventTime && row.seq < after.seq)) {
+    /// Swift's canonical equivalence. The event is read in place through the pointer: a copy would retain and release
+    /// each of its strings.
+    func matches(_ row: UnsafePointer<EventRow>) -> Bool {
+        let time = row.pointee.event.eventTime
+        guard case .management = row.pointee.event.category, time >= startTime, time <= endTime else { return false }
+        if let after, !(time < after.eventTime || (time == after.eventTime && row.pointee.seq < after.seq)) {
             return false
         }
         // The attribute first: it tells most events apart, while the account and region are mostly the same.
         let attributeMatches =
             switch attribute {
             case nil: true
-            case .eventId?: Self.same(row.event.eventID, value)
-            case .eventName?: Self.same(row.event.eventName, value)
-            case .eventSource?: Self.same(row.event.eventSource, value)
-            case .readOnly?: Self.same(row.event.readOnly ? "true" : "false", value)
-            case .username?: Self.same(row.event.username, value)
-            case .accessKeyId?: Self.same(row.event.accessKeyId, value)
-            case .resourceType?: row.event.lookupResources.contains { Self.same($0.type, value) }
-            case .resourceName?: row.event.lookupResources.contains { Self.same($0.name, value) }
+            case .eventId?: Self.same(row.pointee.event.eventID, value)
+            case .eventName?: Self.same(row.pointee.event.eventName, value)
+            case .eventSource?: Self.same(row.pointee.event.eventSource, value)
+            case .readOnly?: Self.same(row.pointee.event.readOnly ? "true" : "false", value)
+            case .username?: Self.same(row.pointee.event.username, value)
+            case .accessKeyId?: Self.same(row.pointee.event.accessKeyId, value)
+            case .resourceType?: row.pointee.event.lookupResources.contains { Self.same($0.type, value) }
+            case .resourceName?: row.pointee.event.lookupResources.contains { Self.same($0.name, value) }
             }
-        return attributeMatches && Self.same(row.event.accountId, accountId) && Self.same(row.event.region, region)
+        return attributeMatches && Self.same(row.pointee.event.accountId, accountId) && Self.same(row.pointee.event.region, region)
     }
 
     /// The first page (at most ``limit`` rows, newest first) of the events in `batches` numbered after `seq` that
     /// match the query.
+    ///
+    /// The batches are read through pointers: every concurrent look-up reads the same batches, and retaining and
+    /// releasing each batch or event (atomic updates of counters the cores pass back and forth) cost more than the
+    /// matching.
     func matches(in batches: [[EventRow]], after seq: Int64) -> [EventRow] {
         var found: [EventRow] = []
-        for batch in batches where batch[batch.count - 1].seq > seq {
-            for i in batch.indices where batch[i].seq > seq && matches(batch[i]) {
-                found.append(batch[i])
+        batches.withUnsafeBufferPointer { batches in
+            for b in 0..<batches.count {
+                batches[b].withUnsafeBufferPointer { rows in
+                    guard let first = rows.baseAddress, first[rows.count - 1].seq > seq else { return }
+                    for i in 0..<rows.count where first[i].seq > seq && matches(first + i) {
+                        found.append(first[i])
+                    }
+                }
             }
         }
         found.sort(by: Self.newerFirst)
