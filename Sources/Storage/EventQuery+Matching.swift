@@ -3,39 +3,50 @@ import Audit
 /// Event history over events held in memory (the journal's events not yet indexed), with the semantics of the SQL
 /// in ``SQLiteStorage/lookup(_:)``, and the merge of both sides into one page.
 extension EventQuery {
-    /// Whether an event is on this query's pages: a management event of the account and region, matching the lookup
-    /// attribute, inside the time range, and after the cursor in newest-first order.
+    /// Whether the event at `row` is on this query's pages: a management event of the account and region, matching
+    /// the lookup attribute, inside the time range, and after the cursor in newest-first order.
     ///
     /// Text compares as SQLite's `=` does on these columns (BINARY collation): byte for byte in UTF-8, not by
-    /// Swift's canonical equivalence.
-    func matches(_ row: EventRow) -> Bool {
-        let e = row.event
-        guard e.category == .management, Self.same(e.accountId, accountId), Self.same(e.region, region),
-            e.eventTime >= startTime, e.eventTime <= endTime
-        else { return false }
-        if let after, !(e.eventTime < after.eventTime || (e.eventTime == after.eventTime && row.seq < after.seq)) {
+    /// Swift's canonical equivalence. The event is read in place through the pointer: a copy would retain and release
+    /// each of its strings.
+    func matches(_ row: UnsafePointer<EventRow>) -> Bool {
+        let time = row.pointee.event.eventTime
+        guard case .management = row.pointee.event.category, time >= startTime, time <= endTime else { return false }
+        if let after, !(time < after.eventTime || (time == after.eventTime && row.pointee.seq < after.seq)) {
             return false
         }
-        switch attribute {
-        case nil: return true
-        case .eventId?: return Self.same(e.eventID, value)
-        case .eventName?: return Self.same(e.eventName, value)
-        case .eventSource?: return Self.same(e.eventSource, value)
-        case .readOnly?: return Self.same(e.readOnly ? "true" : "false", value)
-        case .username?: return Self.same(e.username, value)
-        case .accessKeyId?: return Self.same(e.accessKeyId, value)
-        case .resourceType?: return e.lookupResources.contains { Self.same($0.type, value) }
-        case .resourceName?: return e.lookupResources.contains { Self.same($0.name, value) }
-        }
+        // The attribute first: it tells most events apart, while the account and region are mostly the same.
+        let attributeMatches =
+            switch attribute {
+            case nil: true
+            case .eventId?: Self.same(row.pointee.event.eventID, value)
+            case .eventName?: Self.same(row.pointee.event.eventName, value)
+            case .eventSource?: Self.same(row.pointee.event.eventSource, value)
+            case .readOnly?: Self.same(row.pointee.event.readOnly ? "true" : "false", value)
+            case .username?: Self.same(row.pointee.event.username, value)
+            case .accessKeyId?: Self.same(row.pointee.event.accessKeyId, value)
+            case .resourceType?: row.pointee.event.lookupResources.contains { Self.same($0.type, value) }
+            case .resourceName?: row.pointee.event.lookupResources.contains { Self.same($0.name, value) }
+            }
+        return attributeMatches && Self.same(row.pointee.event.accountId, accountId) && Self.same(row.pointee.event.region, region)
     }
 
     /// The first page (at most ``limit`` rows, newest first) of the events in `batches` numbered after `seq` that
     /// match the query.
+    ///
+    /// The batches are read through pointers: every concurrent look-up reads the same batches, and retaining and
+    /// releasing each batch or event (atomic updates of counters the cores pass back and forth) cost more than the
+    /// matching.
     func matches(in batches: [[EventRow]], after seq: Int64) -> [EventRow] {
         var found: [EventRow] = []
-        for batch in batches where batch.last!.seq > seq {
-            for row in batch where row.seq > seq && matches(row) {
-                found.append(row)
+        batches.withUnsafeBufferPointer { batches in
+            for b in 0..<batches.count {
+                batches[b].withUnsafeBufferPointer { rows in
+                    guard let first = rows.baseAddress, first[rows.count - 1].seq > seq else { return }
+                    for i in 0..<rows.count where first[i].seq > seq && matches(first + i) {
+                        found.append(first[i])
+                    }
+                }
             }
         }
         found.sort(by: Self.newerFirst)
@@ -67,8 +78,12 @@ extension EventQuery {
         x.event.eventTime != y.event.eventTime ? x.event.eventTime > y.event.eventTime : x.seq > y.seq
     }
 
-    /// Equality of two strings' UTF-8 bytes.
+    /// Equality of two strings' UTF-8 bytes (compared as buffers: iterating `String.UTF8View`s is several times
+    /// slower, and every look-up compares each unindexed event).
     private static func same(_ x: String, _ y: String) -> Bool {
-        x.utf8.elementsEqual(y.utf8)
+        guard x.utf8.count == y.utf8.count else { return false }
+        var x = x
+        var y = y
+        return x.withUTF8 { a in y.withUTF8 { b in a.elementsEqual(b) } }
     }
 }

@@ -272,12 +272,17 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         sql += " ORDER BY \(timeColumn) DESC, \(seqColumn) DESC LIMIT ?"
         args += [q.limit]
         let statement = try db.cachedStatement(sql: sql)
-        return try Row.fetchAll(statement, arguments: args).map(Self.eventRow)
+        return try Array(Row.fetchCursor(statement, arguments: args).map(Self.eventRow))
     }
 
-    static func eventRow(_ row: Row) -> EventRow {
+    /// Reads an event from a row of the event columns (`seq, account, ..., record`, in table order).
+    ///
+    /// Read from a cursor's rows, which are the statement's current row: values come straight from SQLite, where the
+    /// copied rows of `fetchAll` went through `DatabaseValue` and a generic conversion for every column, and the
+    /// record is copied once.
+    static func eventRow(_ row: Row) throws -> EventRow {
         let resources = Self.decodeResources(row[11])
-        let record: Data = row[12]
+        let record = try row.withUnsafeData(atIndex: 12) { [UInt8]($0 ?? Data()) }
         let readOnly: String = row[8]
         let management: Int = row[3]
         return EventRow(
@@ -285,7 +290,7 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
             event: StoredEvent(
                 accountId: row[1], region: row[2], category: management == 1 ? .management : .data, eventTime: row[4],
                 eventID: row[5], eventName: row[6], eventSource: row[7], readOnly: readOnly == "true", username: row[9],
-                accessKeyId: row[10], lookupResources: resources, record: [UInt8](record)
+                accessKeyId: row[10], lookupResources: resources, record: record
             )
         )
     }
@@ -377,14 +382,15 @@ extension SQLiteStorage {
     package func events(after seq: Int64, limit: Int) async throws -> [EventRow] {
         try await settle()
         return try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT seq, account, region, management, event_time, event_id, event_name, event_source, read_only,
-                        username, access_key_id, resources, record
-                    FROM events WHERE seq > ? ORDER BY seq LIMIT ?
-                    """, arguments: [seq, limit]
-            ).map(Self.eventRow)
+            try Array(
+                Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT seq, account, region, management, event_time, event_id, event_name, event_source, read_only,
+                            username, access_key_id, resources, record
+                        FROM events WHERE seq > ? ORDER BY seq LIMIT ?
+                        """, arguments: [seq, limit]
+                ).map(Self.eventRow))
         }
     }
 

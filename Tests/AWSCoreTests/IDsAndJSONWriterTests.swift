@@ -94,6 +94,41 @@ struct JSONWriterTests {
         #expect(w.string == #""\b\f\n\r\t\u0000\u001f\"\\""#)
     }
 
+    @Test("random strings, escape-heavy and not, are written exactly as a byte-by-byte reference escaper writes them")
+    func escapingMatchesReference() throws {
+        /// The JSON string form of `s`, one byte at a time.
+        func reference(_ s: String) -> [UInt8] {
+            var out: [UInt8] = [34]
+            for c in s.utf8 {
+                switch c {
+                case 34: out += [92, 34]
+                case 92: out += [92, 92]
+                case 10: out += [92, 110]
+                case 13: out += [92, 114]
+                case 9: out += [92, 116]
+                case 8: out += [92, 98]
+                case 12: out += [92, 102]
+                case ..<0x20: out += Array(String(format: "\\u%04x", c).utf8)
+                default: out.append(c)
+                }
+            }
+            return out + [34]
+        }
+        var random = SeededGenerator(seed: 0x15C4)
+        let pieces = ["\"", "\\", "\n", "\u{0}", "\u{1f}", "\u{b}", "a", "key", "\u{e9}", "\u{1F600}", "/", " ", "{\"k\":\"v\"}"]
+        for _ in 0..<500 {
+            let s = (0..<Int.random(in: 0...40, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            var w = JSONWriter()
+            w.beginObject()
+            w.key(s)
+            w.string(s)
+            w.endObject()
+            let written = reference(s)
+            #expect(w.bytes == [123] + written + [58] + written + [125], "\(s.debugDescription)")
+            #expect(try decode(w.bytes) as? [String: String] == [s: s])
+        }
+    }
+
     @Test("objects and arrays nest with commas in the right places and keep key order")
     func structure() throws {
         var w = JSONWriter()
