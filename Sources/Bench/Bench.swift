@@ -38,6 +38,12 @@ struct CairnBench: AsyncParsableCommand {
     @Option(help: "Seeded events per append (one transaction each).")
     var seedBatch = 20_000
 
+    @Option(
+        help:
+            "A directory to seed the LookupEvents data into once and keep: later runs given the same directory start from a copy of it instead of seeding."
+    )
+    var lookupData: String?
+
     @Option(help: "Events seeded as a backlog for the trail-delivery scenario.")
     var deliveryBacklog = 200_000
 
@@ -130,7 +136,8 @@ struct CairnBench: AsyncParsableCommand {
         var outcome: Result<Void, any Error> = .success(())
         do {
             try await bench.run(
-                wanted: wanted, events: events, names: eventNames, seedBatch: seedBatch, deliveryBacklog: deliveryBacklog,
+                wanted: wanted, events: events, names: eventNames, seedBatch: seedBatch, lookupData: lookupData,
+                deliveryBacklog: deliveryBacklog,
                 s3Sizes: objectSizes ?? [],
                 s3Warmup: .seconds(s3Warmup), s3Duration: .seconds(s3Duration))
         } catch {
@@ -171,7 +178,8 @@ final class Runner: @unchecked Sendable {
 
     /// Runs the wanted scenarios in order and prints the report.
     func run(
-        wanted: Set<String>, events: Int, names: Int, seedBatch: Int, deliveryBacklog: Int, s3Sizes: [Int], s3Warmup: Duration,
+        wanted: Set<String>, events: Int, names: Int, seedBatch: Int, lookupData: String?, deliveryBacklog: Int, s3Sizes: [Int],
+        s3Warmup: Duration,
         s3Duration: Duration
     ) async throws {
         var describe: LoadResult?
@@ -216,12 +224,7 @@ final class Runner: @unchecked Sendable {
         if wanted.contains("lookup") {
             let dataDir = root + "/lookup"
             say("\n[2] LookupEvents by EventName over \(events) stored events (\(names) names, last 80 days)")
-            let summary = try await Seeder.seed(
-                directory: dataDir, count: events, names: names, days: 80, batch: seedBatch,
-                now: Int64(Date().timeIntervalSince1970))
-            say(
-                "    seeded \(summary.events) events in "
-                    + String(format: "%.1f s (%.0f events/s)", summary.seconds, Double(summary.events) / summary.seconds))
+            try await Seeder.prepare(directory: dataDir, kept: lookupData, count: events, names: names, batch: seedBatch)
             let (server, endpoint) = try await startCairn(dataDir: dataDir)
             let name = Seeder.eventName(names / 2)
             let body = #"{"LookupAttributes":[{"AttributeKey":"EventName","AttributeValue":"\#(name)"}],"MaxResults":50}"#

@@ -21,6 +21,37 @@ enum Seeder {
         var seconds: Double
     }
 
+    /// Fills `directory` for the LookupEvents scenario: with `count` events over `names` names over the last 80 days,
+    /// or, when `kept` names a directory seeded earlier with the same counts, with a copy of it. A `kept` directory
+    /// that does not exist yet is seeded first and kept.
+    static func prepare(directory: String, kept: String?, count: Int, names: Int, batch: Int) async throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        guard let kept else {
+            report(try await seed(directory: directory, count: count, names: names, days: 80, batch: batch, now: now))
+            return
+        }
+        let marker = kept + "/bench-seed.txt"
+        let wanted = "\(count) events, \(names) names"
+        if let found = try? String(contentsOfFile: marker, encoding: .utf8) {
+            let seededAt = Int64(found.split(separator: "\n").last ?? "") ?? 0
+            guard found.hasPrefix(wanted + "\n"), now - seededAt < 5 * 86_400 else {
+                throw BenchError("\(kept) holds other or older seeded data (\(found.split(separator: "\n").first ?? "")); remove it")
+            }
+            say("    copying the \(wanted) seeded into \(kept)")
+        } else {
+            report(try await seed(directory: kept, count: count, names: names, days: 80, batch: batch, now: now))
+            try "\(wanted)\n\(now)".write(toFile: marker, atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.copyItem(atPath: kept, toPath: directory)
+    }
+
+    /// Prints what seeding wrote.
+    private static func report(_ summary: Summary) {
+        say(
+            "    seeded \(summary.events) events in "
+                + String(format: "%.1f s (%.0f events/s)", summary.seconds, Double(summary.events) / summary.seconds))
+    }
+
     /// Writes `count` management events of account 000000000000 in us-east-1, spread round-robin over `names` event
     /// names and uniformly over the `days` days before `now`, in batches of `batch` events per append (one
     /// transaction each).

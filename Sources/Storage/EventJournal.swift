@@ -216,19 +216,15 @@ package final class EventJournal: Sendable {
 
     /// The journaled events numbered after `seq` that the database does not hold yet, oldest first, for the indexer
     /// to commit: `seq` is the newest event the database holds. They stay on the unindexed list (and visible to
-    /// ``unindexedBatches()``) until ``indexed(through:)``.
-    package func rowsToIndex(after seq: Int64) -> [EventRow] {
+    /// ``unindexedBatches()``) until ``indexed(through:)``. Handed out as slices of the writer's batches, not copied.
+    package func rowsToIndex(after seq: Int64) -> [ArraySlice<EventRow>] {
         state.withLock { s in
-            var rows: [EventRow] = []
-            for batch in s.unindexed where batch.last!.seq > seq {
-                if batch.first!.seq > seq {
-                    rows.append(contentsOf: batch)
-                } else {
-                    rows.append(contentsOf: batch.drop { $0.seq <= seq })
-                }
+            var slices: [ArraySlice<EventRow>] = []
+            for batch in s.unindexed where batch[batch.count - 1].seq > seq {
+                slices.append(batch[0].seq > seq ? batch[...] : batch.drop { $0.seq <= seq })
             }
-            if let last = rows.last { s.handedThrough = max(s.handedThrough, last.seq) }
-            return rows
+            if let last = slices.last?.last { s.handedThrough = max(s.handedThrough, last.seq) }
+            return slices
         }
     }
 

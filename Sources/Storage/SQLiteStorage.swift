@@ -140,8 +140,10 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         max(try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM events") ?? 0, try highWater(db))
     }
 
-    /// Writes journaled events into the event tables with their journal numbers, and raises the high-water mark.
-    private static func insert(_ rows: [EventRow], _ db: Database) throws {
+    /// Writes journaled events (oldest first) into the event tables with their journal numbers, and raises the
+    /// high-water mark; returns the newest one's number, nil when there is none.
+    @discardableResult
+    private static func insert(_ rows: some Sequence<EventRow>, _ db: Database) throws -> Int64? {
         let insertEvent = try db.cachedStatement(
             sql: """
                 INSERT INTO events (seq, account, region, management, event_time, event_id, event_name, event_source,
@@ -152,7 +154,9 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         let insertResource = try db.cachedStatement(
             sql: "INSERT INTO event_resources (seq, account, region, management, event_time, type, name) VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
+        var last: Int64?
         for row in rows {
+            last = row.seq
             let e = row.event
             let management = e.category == .management ? 1 : 0
             let resources = Self.encodeResources(e.lookupResources)
@@ -164,11 +168,12 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
                 try insertResource.execute(arguments: [row.seq, e.accountId, e.region, management, e.eventTime, r.type, r.name])
             }
         }
-        if let last = rows.last {
+        if let last {
             try db.execute(
                 sql: "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value",
-                arguments: [highWaterKey.namespace, highWaterKey.key, Data(String(last.seq).utf8)])
+                arguments: [highWaterKey.namespace, highWaterKey.key, Data(String(last).utf8)])
         }
+        return last
     }
 
     /// Copies committed WAL frames into the database file (a passive checkpoint), on a connection of its own.
@@ -199,10 +204,7 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
             let last = try await pool.write { db -> Int64? in
                 // Chosen inside the write, which GRDB runs one at a time, after the newest event the tables hold:
                 // events enter the tables in journal order, each once, even after a failed transaction.
-                let rows = self.journal.rowsToIndex(after: try Self.indexedThrough(db))
-                guard let last = rows.last else { return nil }
-                try Self.insert(rows, db)
-                return last.seq
+                try Self.insert(self.journal.rowsToIndex(after: try Self.indexedThrough(db)).joined(), db)
             }
             if let last { journal.indexed(through: last) }
         } catch {
