@@ -101,13 +101,15 @@ package func buildApplication(
         },
         logger: logger
     )
+    // Stopped in reverse order at a graceful shutdown: event indexing, which closes the event store, last.
     app.addServices(
-        PeriodicService.retention(events: storage, clock: clock, logger: logger),
-        PeriodicService.eventIndexing(events: storage, logger: logger),
-        PeriodicService.memoryRelease(logger: logger),
-        PeriodicService.checkpoints(events: storage, logger: logger),
-        PeriodicService.trailDelivery(cloudTrail.delivery, logger: logger),
-        PeriodicService.configDelivery(configService, historyInterval: config.configHistoryInterval, logger: logger),
+        PeriodicService.eventIndexing(events: storage, clock: runtime.clock, logger: logger),
+        PeriodicService.retention(events: storage, runtime: runtime, logger: logger),
+        PeriodicService.memoryRelease(clock: runtime.clock, logger: logger),
+        PeriodicService.checkpoints(events: storage, clock: runtime.clock, logger: logger),
+        PeriodicService.trailDelivery(cloudTrail.delivery, clock: runtime.clock, logger: logger),
+        PeriodicService.configDelivery(
+            configService, historyInterval: config.configHistoryInterval, clock: runtime.clock, logger: logger),
         sns.deliveryService)
     return app
 }

@@ -1,3 +1,4 @@
+import AWSCore
 import CloudTrailService
 import ConfigService
 package import Logging
@@ -63,51 +64,58 @@ package struct PeriodicService: Service {
 
 extension PeriodicService {
     /// Hands memory freed after large requests back to the system (see ``MemoryTuning/releaseFreeMemory()``).
-    static func memoryRelease(logger: Logger) -> PeriodicService {
-        PeriodicService(name: "memory release", interval: MemoryTuning.releaseInterval, logger: logger, job: { MemoryTuning.releaseFreeMemory() })
+    static func memoryRelease(clock: any Clock<Duration>, logger: Logger) -> PeriodicService {
+        PeriodicService(
+            name: "memory release", interval: MemoryTuning.releaseInterval, clock: clock, logger: logger,
+            job: { MemoryTuning.releaseFreeMemory() })
     }
 
     /// How long events are kept: CloudTrail's 90-day Event history window.
     static let retention: Int64 = 90 * 86400
 
     /// Removes events older than 90 days, at start and then every hour.
-    static func retention(events: any EventStore, clock: @escaping @Sendable () -> Double, logger: Logger) -> PeriodicService {
+    static func retention(events: any EventStore, runtime: Runtime, logger: Logger) -> PeriodicService {
         PeriodicService(
-            name: "event retention", interval: .seconds(3600), logger: logger,
+            name: "event retention", interval: .seconds(3600), clock: runtime.clock, logger: logger,
             job: {
-                let removed = try await events.purge(before: Int64(clock()) - retention)
+                let removed = try await events.purge(before: Int64(runtime.now()) - retention)
                 if removed > 0 { logger.info("removed events older than 90 days", metadata: ["events.removed": "\(removed)"]) }
             })
     }
 
     /// Delivers trail log files every second for the trails whose delivery interval has passed, and everything
     /// pending once more when the application shuts down gracefully.
-    static func trailDelivery(_ delivery: TrailDelivery, logger: Logger) -> PeriodicService {
+    static func trailDelivery(_ delivery: TrailDelivery, clock: any Clock<Duration>, logger: Logger) -> PeriodicService {
         PeriodicService(
-            name: "trail delivery", interval: .seconds(1), logger: logger, job: { try await delivery.deliverDue() },
+            name: "trail delivery", interval: .seconds(1), clock: clock, logger: logger, job: { try await delivery.deliverDue() },
             final: { try await delivery.flush() })
     }
 
     /// Checks every ten seconds for due AWS Config deliveries (history files every `historyInterval` seconds,
     /// periodic snapshots), and delivers the pending history once more at a graceful shutdown.
-    static func configDelivery(_ config: ConfigService, historyInterval: Int, logger: Logger) -> PeriodicService {
+    static func configDelivery(
+        _ config: ConfigService, historyInterval: Int, clock: any Clock<Duration>, logger: Logger
+    ) -> PeriodicService {
         PeriodicService(
-            name: "config delivery", interval: .seconds(10), logger: logger,
+            name: "config delivery", interval: .seconds(10), clock: clock, logger: logger,
             job: { try await config.deliverDue(historyInterval: historyInterval) },
             final: { try await config.deliverDue(historyInterval: historyInterval, force: true) })
     }
 
     /// Indexes the events appended in the last 250 ms (from the journal into the event tables), off the request path:
-    /// one transaction for all of them instead of one per request.
-    static func eventIndexing(events: any EventStore, logger: Logger) -> PeriodicService {
+    /// one transaction for all of them instead of one per request. At a graceful shutdown it indexes the rest and
+    /// ends the store's journal writer, so it must be the first service of the group: ServiceLifecycle stops
+    /// services in reverse order, and every service that appends events (deliveries record their calls) has
+    /// finished its last run by then.
+    static func eventIndexing(events: any EventStore, clock: any Clock<Duration>, logger: Logger) -> PeriodicService {
         PeriodicService(
-            name: "event indexing", interval: .milliseconds(250), logger: logger, job: { try await events.settle() },
-            final: { try await events.settle() })
+            name: "event indexing", interval: .milliseconds(250), clock: clock, logger: logger, job: { try await events.settle() },
+            final: { try await events.close() })
     }
 
     /// Runs the event store's housekeeping (SQLite WAL checkpoints) every half second, off the request path.
-    static func checkpoints(events: any EventStore, logger: Logger) -> PeriodicService {
+    static func checkpoints(events: any EventStore, clock: any Clock<Duration>, logger: Logger) -> PeriodicService {
         PeriodicService(
-            name: "checkpoint", interval: .milliseconds(500), failureLevel: .debug, logger: logger, job: { try await events.checkpoint() })
+            name: "checkpoint", interval: .milliseconds(500), clock: clock, failureLevel: .debug, logger: logger, job: { try await events.checkpoint() })
     }
 }

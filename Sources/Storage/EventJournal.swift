@@ -78,6 +78,10 @@ package final class EventJournal: Sendable {
         /// snapshot of the list (``unindexedBatches()``) then costs the next batch a copy of one reference per batch,
         /// not one per event.
         var unindexed: [[EventRow]] = []
+        /// The writer thread has ended.
+        var finished = false
+        /// Callers of ``shutdown()`` waiting for the writer to end.
+        var closing: [CheckedContinuation<Void, Never>] = []
     }
 
     /// The two segment files, `path` and `path.1`.
@@ -178,19 +182,43 @@ package final class EventJournal: Sendable {
     }
 
     /// Stops the writer thread after the batches already queued and releases the files' lock; later appends fail.
+    /// Blocks the calling thread until the writer ends (for `deinit`; tasks call ``shutdown()``).
     package func stop() {
         guard started.load(ordering: .relaxed) else { return }
-        let signal = state.withLock { s -> Bool in
+        if requestStop() { wake.signal() }
+        stopped.wait()
+        stopped.signal()  // a second stop() returns too
+        // Nothing is written any more: another journal may open the files now, even before this one is freed.
+        _ = flock(descriptors[0], LOCK_UN)
+    }
+
+    /// Stops the writer thread after the batches already queued and releases the files' lock, suspending (not
+    /// blocking) until the writer ends; later appends fail. The application calls it at a graceful shutdown, once
+    /// nothing appends any more.
+    package func shutdown() async {
+        guard started.load(ordering: .relaxed) else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finished = state.withLock { s in
+                if !s.finished { s.closing.append(continuation) }
+                return s.finished
+            }
+            if finished {
+                continuation.resume()
+            } else if requestStop() {
+                wake.signal()
+            }
+        }
+        _ = flock(descriptors[0], LOCK_UN)
+    }
+
+    /// Marks the journal as stopping; returns whether the writer sleeps and must be woken to see it.
+    private func requestStop() -> Bool {
+        state.withLock { s -> Bool in
             let sleeping = s.sleeping
             s.stopping = true
             s.sleeping = false
             return sleeping
         }
-        if signal { wake.signal() }
-        stopped.wait()
-        stopped.signal()  // a second stop() returns too
-        // Nothing is written any more: another journal may open the files now, even before this one is freed.
-        _ = flock(descriptors[0], LOCK_UN)
     }
 
     /// Appends events durably: returns once they are on disk, in the journal, and on the list of unindexed events.
@@ -345,6 +373,12 @@ package final class EventJournal: Sendable {
                 }
             }
         }
+        let closing = state.withLock { s in
+            s.finished = true
+            defer { s.closing = [] }
+            return s.closing
+        }
+        for continuation in closing { continuation.resume() }
         stopped.signal()
     }
 

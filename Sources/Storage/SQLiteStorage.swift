@@ -213,6 +213,18 @@ package final class SQLiteStorage: EventStore, StateStore, ObjectIndex, Sendable
         }
     }
 
+    /// Indexes every acknowledged event and ends the journal's writer thread: later appends fail. Called once at a
+    /// graceful shutdown, after everything that appends has stopped.
+    package func close() async throws {
+        do {
+            try await settle()
+        } catch {
+            await journal.shutdown()  // the events stay journaled and are indexed at the next start
+            throw error
+        }
+        await journal.shutdown()
+    }
+
     /// Event history: the page from the event tables merged with the journal's events not yet indexed that match the
     /// query, newest first (by event time, then `seq`), without waiting for indexing.
     ///

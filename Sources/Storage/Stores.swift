@@ -126,6 +126,8 @@ package protocol EventStore: Sendable {
     /// Indexes the events appended so far, off the request path (the delivery feed, ``latestSequence()`` and retention
     /// do it first themselves; ``lookup(_:)`` also reads the events not yet indexed).
     func settle() async throws
+    /// Indexes what is pending and releases the store's background writer at a graceful shutdown; appends fail after.
+    func close() async throws
     /// Every event (all accounts, regions and categories) after `seq`, oldest first, at most `limit`: the feed
     /// trail delivery reads.
     func events(after seq: Int64, limit: Int) async throws -> [EventRow]

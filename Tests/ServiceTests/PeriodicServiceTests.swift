@@ -1,6 +1,11 @@
+import AWSCore
 import App
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Logging
 import ServiceLifecycle
+import Storage
 import Synchronization
 import TestSupport
 import Testing
@@ -65,5 +70,21 @@ struct PeriodicServiceTests {
             try await tasks.waitForAll()
         }
         #expect(runs.load(ordering: .relaxed) == 2)
+    }
+
+    @Test("a graceful shutdown of the application indexes the journal and releases the data directory")
+    func shutdownClosesTheEventStore() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-tests-\(UUID().uuidString)").path
+        let runtime = Runtime(now: { 1_767_225_600 }, uuid: IDs.uuid, clock: ManualClock())
+        let app = try await buildApplication(AppConfiguration(port: 0, dataDirectory: dir), logger: Logger(label: "test"), runtime: runtime)
+        // While the application is built, its store holds the directory.
+        #expect(throws: JournalError.self) { try SQLiteStorage(directory: dir) }
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/_cairn/health", method: .get) { response in #expect(response.status == .ok) }
+        }
+        // The application is still referenced, yet its journal writer has ended and the lock is released.
+        let reopened = try SQLiteStorage(directory: dir)
+        #expect(try await reopened.latestSequence() == 0)
+        withExtendedLifetime(app) {}
     }
 }

@@ -185,4 +185,21 @@ struct EventJournalTests {
             #expect(try await reopened.events(after: 0, limit: 10).map(\.seq) == [6])
         }
     }
+
+    @Test("close indexes what is pending, ends the writer and frees the directory while the storage is still alive")
+    func close() async throws {
+        try await withTemporaryDirectory { dir in
+            let first = try SQLiteStorage(directory: dir)
+            try await first.append(Array(sample[0..<3]))
+            #expect(first.journal.progress.indexed == 0)
+            try await first.close()
+            #expect(first.journal.progress.indexed == 3)
+            await #expect(throws: JournalError.self) { try await first.append([event("late", time: t0)]) }
+            try await first.close()  // a second close returns too
+            // The first storage is still referenced here, yet its lock is released.
+            let second = try SQLiteStorage(directory: dir)
+            #expect(try await second.events(after: 0, limit: 10).map(\.seq) == [1, 2, 3])
+            withExtendedLifetime(first) {}
+        }
+    }
 }
