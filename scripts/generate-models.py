@@ -19,6 +19,7 @@ SERVICES = [
     ("sts", "2011-06-15", "STSService", "sts"),
     ("config", "2014-11-12", "ConfigService", "config"),
     ("sns", "2010-03-31", "SNSService", "sns"),
+    ("cloudformation", "2010-05-15", "CloudFormationService", "cloudFormation"),
 ]
 
 KEEP_SHAPE_KEYS = ("type", "member", "key", "value", "min", "max", "enum", "sensitive", "flattened", "exception")

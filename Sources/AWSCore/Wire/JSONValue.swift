@@ -119,6 +119,13 @@ extension JSONValue {
             writer.endObject()
         }
     }
+
+    /// This value as compact JSON text (keys sorted).
+    package var jsonText: String {
+        var writer = JSONWriter(capacity: 128)
+        write(to: &writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
 }
 
 extension JSONValue: Encodable {
