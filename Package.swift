@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         .target(
@@ -96,6 +97,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CloudFormationService",
+            dependencies: [
+                "AWSCore", .product(name: "Yams", package: "Yams"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "App",
             dependencies: [
                 "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", "S3Service", "SNSService",
@@ -132,6 +141,8 @@ let package = Package(
         .testTarget(
             name: "ConfigServiceTests", dependencies: ["ConfigService", "AWSCore", "Gateway", "Storage", "TestSupport", nioCore],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CloudFormationTests", dependencies: ["CloudFormationService", "AWSCore"], swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore", "TestSupport", logging], swiftSettings: swiftSettings),
