@@ -98,9 +98,10 @@ let package = Package(
         ),
         .target(
             name: "CloudFormationService",
-            dependencies: [
-                "AWSCore", .product(name: "Yams", package: "Yams"),
+            dependencies: serviceDependencies + [
+                serviceLifecycle, .product(name: "Yams", package: "Yams"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -108,7 +109,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "AWSCore", "Audit", "Storage", "Gateway", "CloudTrailService", "STSService", "S3Service", "SNSService",
-                "ConfigService", "CMallocTuning", hummingbird, logging,
+                "ConfigService", "CloudFormationService", "CMallocTuning", hummingbird, logging,
                 serviceLifecycle, .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings

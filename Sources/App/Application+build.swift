@@ -1,4 +1,5 @@
 package import AWSCore
+import CloudFormationService
 import CloudTrailService
 import ConfigService
 import Foundation
@@ -73,7 +74,14 @@ package func buildApplication(
         changes: changes)
     let configService = ConfigService(
         state: storage, targets: targets, inventories: [s3, sns, cloudTrail], changes: changes, runtime: runtime)
-    pipeline.install(services: [cloudTrail, STSService(vault: vault), sns, configService], s3: s3)
+    let cloudFormation: CloudFormationService
+    do {
+        cloudFormation = try await CloudFormationService(
+            state: storage, client: ServiceClient(pipeline: pipeline), runtime: runtime, logger: logger)
+    } catch {
+        throw StartupError("data directory \(config.dataDirectory): CloudFormation stacks: \(error)")
+    }
+    pipeline.install(services: [cloudTrail, STSService(vault: vault), sns, configService, cloudFormation], s3: s3)
     let gateway = Gateway(
         pipeline: pipeline, vault: vault, runtime: runtime,
         flush: {
@@ -110,7 +118,7 @@ package func buildApplication(
         PeriodicService.trailDelivery(cloudTrail.delivery, clock: runtime.clock, logger: logger),
         PeriodicService.configDelivery(
             configService, historyInterval: config.configHistoryInterval, clock: runtime.clock, logger: logger),
-        sns.deliveryService)
+        sns.deliveryService, cloudFormation.worker)
     return app
 }
 

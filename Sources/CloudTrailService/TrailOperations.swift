@@ -157,7 +157,7 @@ struct TrailOperations: Sendable {
             probe.isMultiRegionTrail = call.input["IsMultiRegionTrail"]?.bool ?? false
             try checkLimit(mine + [probe], account: account, region: call.region)
             try await apply(call.input, to: &trail, call: call, creating: true)
-            trail.tags = try TrailRules.tags(call.input["TagsList"])
+            trail.tags = try TrailRules.tags(call.input["TagsList"], invokedBy: call.invokedBy)
             return (trail.writeResponse(), [trail.key: trail])
         }
     }
@@ -358,7 +358,7 @@ struct TrailOperations: Sendable {
         let found = try taggable(call.input["ResourceId"]?.string, call, mutating: true)
         return try await registry.mutate { current in
             guard var trail = current[found.key] else { return (.object([:]), [:]) }
-            trail.tags = try TrailRules.tags(call.input["TagsList"], existing: trail.tags)
+            trail.tags = try TrailRules.tags(call.input["TagsList"], existing: trail.tags, invokedBy: call.invokedBy)
             return (.object([:]), [trail.key: trail])
         }
     }

@@ -69,8 +69,9 @@ enum TrailRules {
         else { throw invalid }
     }
 
-    /// Validates a tag list and returns it as tags (duplicate keys, lengths, count).
-    static func tags(_ value: JSONValue?, existing: [Trail.Tag] = []) throws(AWSError) -> [Trail.Tag] {
+    /// Validates a tag list and returns it as tags (duplicate keys, lengths, count); `invokedBy` is the AWS service
+    /// making the call, which may set its own `aws:` tags (``ReservedTags``).
+    static func tags(_ value: JSONValue?, existing: [Trail.Tag] = [], invokedBy: String? = nil) throws(AWSError) -> [Trail.Tag] {
         var result = existing
         var seen = Set<String>()
         for item in value?.array ?? [] {
@@ -82,7 +83,7 @@ enum TrailRules {
             if let tagValue, tagValue.count > 256 {
                 throw AWSError("InvalidTagParameterException", "Tag value must not exceed 256 characters.")
             }
-            if key.hasPrefix("aws:") {
+            if !ReservedTags.allows(key, invokedBy: invokedBy) {
                 throw AWSError("InvalidTagParameterException", "Tag keys with the prefix aws: are reserved.")
             }
             guard seen.insert(key).inserted else {

@@ -16,6 +16,8 @@ package struct OperationCall: Sendable {
     /// Whether the request was signed. Only operations declared with ``UnsignedAccess`` ever see `false`; their
     /// `caller` is then the root of the account the input names, a stand-in that no signature vouches for.
     package var isSigned: Bool
+    /// The AWS service that makes the call for `caller` (`cloudformation.amazonaws.com`), for in-process calls.
+    package var invokedBy: String? = nil
 
     /// Creates a call.
     package init(input: JSONValue, caller: Caller, region: String, requestID: String, now: Int64, isSigned: Bool = true) {

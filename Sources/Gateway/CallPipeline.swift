@@ -22,6 +22,9 @@ package struct CallOrigin: Sendable {
     package var userAgent: String?
     /// The service principal that made the call (`userIdentity.invokedBy`).
     package var invokedBy: String?
+    /// Values the record must not show, written as `****` wherever they appear in its request parameters and
+    /// response elements (the `NoEcho` parameter values of the stack CloudFormation acts for).
+    package var masked: [String] = []
 
     /// Creates an origin.
     package init(caller: Caller, region: String, sourceIPAddress: String, userAgent: String?, invokedBy: String? = nil) {
@@ -120,7 +123,8 @@ package final class CallPipeline: Sendable {
         case .failure(let error):
             failure = error
         }
-        let call = OperationCall(input: input, caller: origin.caller, region: origin.region, requestID: requestID, now: now)
+        var call = OperationCall(input: input, caller: origin.caller, region: origin.region, requestID: requestID, now: now)
+        call.invokedBy = origin.invokedBy
         var output: JSONValue?
         // The event id exists before the operation runs, so the change records it publishes can name it.
         let eventID = runtime.uuid()
@@ -188,7 +192,37 @@ package final class CallPipeline: Sendable {
     private func append(
         _ record: Auditor.CallRecord, origin: CallOrigin, requestID: String, eventID: String, now: Int64, failure: AWSError?
     ) async throws {
+        var record = record
+        if !origin.masked.isEmpty {
+            record.requestParameters = record.requestParameters.map { Self.mask(origin.masked, in: $0) }
+            record.responseElements = record.responseElements.map { Self.mask(origin.masked, in: $0) }
+        }
         let recorded = Auditor.events(record, origin: origin, requestID: requestID, eventID: eventID, now: now, failure: failure, newID: runtime.uuid)
         try await events.append(recorded.map(StoredEvent.init))
+    }
+
+    /// Replaces every occurrence of each value (as JSON writes it inside a string) with `****` in rendered JSON.
+    package static func mask(_ values: [String], in json: [UInt8]) -> [UInt8] {
+        var out = json
+        for value in values where !value.isEmpty {
+            var writer = JSONWriter(capacity: value.utf8.count + 2)
+            writer.string(value)
+            let needle = Array(writer.bytes.dropFirst().dropLast())  // without the quotes
+            guard !needle.isEmpty else { continue }
+            var result: [UInt8] = []
+            result.reserveCapacity(out.count)
+            var i = 0
+            while i < out.count {
+                if i + needle.count <= out.count, out[i] == needle[0], Array(out[i..<(i + needle.count)]) == needle {
+                    result.append(contentsOf: Array("****".utf8))
+                    i += needle.count
+                } else {
+                    result.append(out[i])
+                    i += 1
+                }
+            }
+            out = result
+        }
+        return out
     }
 }

@@ -36,6 +36,8 @@ package struct S3Request: Sendable {
     package var requestID: String
     /// The request time in epoch seconds (from the injected clock).
     package var now: Int64
+    /// The AWS service that makes the call for its caller (`cloudformation.amazonaws.com`), for in-process calls.
+    package var invokedBy: String? = nil
 
     /// The region of the request: the credential scope's region.
     package var region: String { auth.region }

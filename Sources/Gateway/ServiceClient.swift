@@ -60,11 +60,12 @@ package struct ServiceClient: Sendable {
         let auth = SigV4Authorization(
             accessKeyId: origin.caller.accessKeyId, scopeDate: String(amzDate.prefix(8)), region: origin.region, service: "s3",
             signedHeaders: [], signature: "", amzDate: amzDate, requestTime: now, sessionToken: nil, presignExpires: nil)
-        let s3Request = S3Request(
+        var s3Request = S3Request(
             method: request.method, bucket: request.bucket, key: request.key, query: request.query, headers: headers,
             host: request.bucket.map { "\($0).s3.\(origin.region).amazonaws.com" } ?? "s3.\(origin.region).amazonaws.com",
             body: RequestBody(buffer: request.body), caller: origin.caller, auth: auth, signingKey: Self.unusedSigningKey,
             requestID: requestID, now: now)
+        s3Request.invokedBy = origin.invokedBy
         let response = try await pipeline.perform(s3Request, origin: origin, hostID: S3RequestIDs.hostID(for: requestID)).get()
         let box = BodyCollector.Box()
         try await response.body.write(BodyCollector(box: box))

@@ -217,7 +217,7 @@ extension S3Service {
             guard let key = node.value("Key"), let value = node.value("Value") else { throw S3XML.malformed }
             tags.append(.init(key: key, value: value))
         }
-        try TagRules.validate(tags)
+        try TagRules.validate(tags, invokedBy: call.request.invokedBy)
         let tagSet = tags
         try await updateBucket(bucket.name) { $0.tags = tagSet }
         return Self.empty(.noContent)
@@ -354,8 +354,9 @@ enum BucketNames {
 
 /// S3's rules for bucket tag sets.
 enum TagRules {
-    /// Throws `InvalidTag` as S3 does for a bad tag set.
-    static func validate(_ tags: [Bucket.Tag]) throws(AWSError) {
+    /// Throws `InvalidTag` as S3 does for a bad tag set; `invokedBy` is the AWS service making the call, which may
+    /// set its own `aws:` tags (``ReservedTags``).
+    static func validate(_ tags: [Bucket.Tag], invokedBy: String? = nil) throws(AWSError) {
         guard tags.count <= 50 else { throw AWSError("InvalidTag", "Bucket tag count cannot be greater than 50") }
         var seen: Set<String> = []
         for tag in tags {
@@ -368,7 +369,7 @@ enum TagRules {
             guard tag.value.count <= 256 else {
                 throw AWSError("InvalidTag", "The TagValue you have provided is invalid", details: ["TagKey": tag.key, "TagValue": tag.value])
             }
-            guard !tag.key.hasPrefix("aws:") else {
+            guard ReservedTags.allows(tag.key, invokedBy: invokedBy) else {
                 throw AWSError("InvalidTag", "System tags cannot be added/updated by requester", details: ["TagKey": tag.key])
             }
         }

@@ -1,0 +1,84 @@
+import OrderedCollections
+import Storage
+import AWSCore
+import Foundation
+import Gateway
+import Logging
+
+/// What CloudFormation's handlers and its worker share: the stacks, the in-process client and the runtime.
+final class CloudFormationCore: Sendable {
+    let store: StackStore
+    let client: ServiceClient
+    let runtime: Runtime
+    let logger: Logger
+    /// Hands a stack whose plan must be carried out to the worker.
+    let submit: @Sendable (String) -> Void
+
+    init(store: StackStore, client: ServiceClient, runtime: Runtime, logger: Logger, submit: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.client = client
+        self.runtime = runtime
+        self.logger = logger
+        self.submit = submit
+    }
+
+    /// The current time in epoch seconds, with milliseconds.
+    var now: Double { (runtime.now() * 1000).rounded(.down) / 1000 }
+
+    /// A stack-level event (its id is a UUID; B2).
+    func stackEvent(_ stack: Stack, status: String, reason: String?, at time: Double) -> StackEvent {
+        StackEvent(
+            stackID: stack.id, stackName: stack.name, eventID: runtime.uuid().lowercased(), logicalID: stack.name,
+            physicalID: stack.id, resourceType: "AWS::CloudFormation::Stack", timestamp: time, status: status, reason: reason,
+            properties: nil, clientRequestToken: stack.clientRequestToken)
+    }
+
+    /// A resource event: its id is `<LogicalId>-<STATUS>-<ISO 8601 time with milliseconds>` (B2).
+    func resourceEvent(
+        _ stack: Stack, _ resource: StackResource, status: String, reason: String?, physicalID: String? = nil, at time: Double
+    ) -> StackEvent {
+        StackEvent(
+            stackID: stack.id, stackName: stack.name, eventID: "\(resource.logicalID)-\(status)-\(Timestamp.iso8601Millis(time))",
+            logicalID: resource.logicalID, physicalID: physicalID ?? "", resourceType: resource.type, timestamp: time, status: status,
+            reason: reason, properties: resource.properties.map { Self.maskedProperties($0, stack: stack) },
+            clientRequestToken: stack.clientRequestToken)
+    }
+
+    /// The resolved properties as DescribeStackEvents' `ResourceProperties` writes them: NoEcho parameter values
+    /// replaced by `****` wherever they appear (B6.2).
+    static func maskedProperties(_ properties: JSONValue, stack: Stack) -> String {
+        String(decoding: CallPipeline.mask(stack.secrets, in: Array(properties.jsonText.utf8)), as: UTF8.self)
+    }
+
+    /// The origin of the calls a stack's operation makes: its actor, marked as invoked by CloudFormation, with the
+    /// stack's NoEcho values masked in their records.
+    static func origin(_ stack: Stack) -> CallOrigin {
+        var origin = CallOrigin.onBehalf(of: stack.actor, region: stack.region, by: "cloudformation.amazonaws.com")
+        origin.masked = stack.secrets
+        return origin
+    }
+}
+
+/// CloudFormation's errors that are not template errors.
+enum CloudFormationErrors {
+    /// `Stack with id <x> does not exist` (DescribeStacks and most stack calls; B4).
+    static func stackNotFound(_ name: String) -> AWSError {
+        AWSError("ValidationError", "Stack with id \(name) does not exist")
+    }
+
+    /// A name that is not `[a-zA-Z][-a-zA-Z0-9]*` (or an ARN), in the Coral form of B1.
+    static func invalidStackName(_ name: String) -> AWSError {
+        AWSError(
+            "ValidationError",
+            "1 validation error detected: Value '\(name)' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"
+        )
+    }
+
+    /// Whether a stack name is valid: a letter, then letters, digits and hyphens, at most 128 characters (B2).
+    static func isValidStackName(_ name: String) -> Bool {
+        func letter(_ c: Unicode.Scalar) -> Bool { ("A"..."Z").contains(c) || ("a"..."z").contains(c) }
+        let scalars = Array(name.unicodeScalars)
+        guard let first = scalars.first, scalars.count <= 128, letter(first) else { return false }
+        return scalars.allSatisfy { letter($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+}

@@ -1,0 +1,381 @@
+"""AWS CloudFormation: stacks whose resources are made through Cairn's own audited services, driven with the aws CLI
+and boto3 — creation and deletion with their events, rollback of a failed creation, templates from S3, the CloudTrail
+records of CloudFormation's calls and of the calls it makes for the caller, and a plan resumed after kill -9."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from cairn_harness import ACCOUNT_A, lookup_all, records
+
+REGION = "us-east-1"
+SECRET = "s3cr3t-NoEcho-value-91"
+
+TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Description: Cairn end-to-end stack
+Parameters:
+  Env:
+    Type: String
+    Default: dev
+    AllowedValues: [dev, prod]
+  Secret:
+    Type: String
+    NoEcho: true
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Logs:
+    Type: AWS::S3::Bucket
+    Properties:
+      Tags:
+        - Key: env
+          Value: !Ref Env
+  LogsPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Logs
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Sid: AWSCloudTrailAclCheck
+            Effect: Allow
+            Principal: {Service: cloudtrail.amazonaws.com}
+            Action: s3:GetBucketAcl
+            Resource: !GetAtt Logs.Arn
+          - Sid: AWSCloudTrailWrite
+            Effect: Allow
+            Principal: {Service: cloudtrail.amazonaws.com}
+            Action: s3:PutObject
+            Resource: !Sub "${Logs.Arn}/AWSLogs/${AWS::AccountId}/*"
+            Condition: {StringEquals: {"s3:x-amz-acl": bucket-owner-full-control}}
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Sub "alerts-${Env}-${Secret}"
+  ProdOnly:
+    Type: AWS::SNS::Topic
+    Condition: IsProd
+  Trail:
+    Type: AWS::CloudTrail::Trail
+    DependsOn: LogsPolicy
+    Properties:
+      S3BucketName: !Ref Logs
+      IsLogging: true
+Outputs:
+  BucketArn:
+    Value: !GetAtt Logs.Arn
+    Export:
+      Name: !Sub "${AWS::StackName}-bucket"
+  TopicName:
+    Value: !GetAtt Alerts.TopicName
+  TrailArn:
+    Value: !GetAtt Trail.Arn
+"""
+
+
+def cfn(server, creds):
+    return server.client("cloudformation", creds, region=REGION)
+
+
+def wait_terminal(cf, stack: str, timeout: float = 60) -> dict:
+    """Polls DescribeStacks until the stack leaves every *_IN_PROGRESS status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = cf.describe_stacks(StackName=stack)["Stacks"][0]
+        if not found["StackStatus"].endswith("_IN_PROGRESS"):
+            return found
+        assert time.monotonic() < deadline, f"{stack} still {found['StackStatus']}"
+        time.sleep(0.1)
+
+
+def events_of(cf, stack: str) -> list[dict]:
+    """Every event of a stack, oldest first."""
+    out = []
+    for page in cf.get_paginator("describe_stack_events").paginate(StackName=stack):
+        out += page["StackEvents"]
+    return list(reversed(out))
+
+
+def test_create_with_the_cli_describe_and_delete(server, ids):
+    creds = ids.a_alice
+    created = server.aws_ok(
+        "cloudformation", "create-stack", "--stack-name", "e2e-main", "--template-body", TEMPLATE,
+        "--parameters", "ParameterKey=Env,ParameterValue=dev", f"ParameterKey=Secret,ParameterValue={SECRET}",
+        "--tags", "Key=team,Value=audit", creds=creds)
+    stack_id = created["StackId"]
+    assert stack_id.startswith(f"arn:aws:cloudformation:{REGION}:{ACCOUNT_A}:stack/e2e-main/")
+    r = server.aws("cloudformation", "wait", "stack-create-complete", "--stack-name", "e2e-main", creds=creds)
+    assert r.rc == 0, r.stderr
+    cf = cfn(server, creds)
+    stack = cf.describe_stacks(StackName="e2e-main")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Description"] == "Cairn end-to-end stack"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {"Env": "dev", "Secret": "****"}
+    assert stack["Tags"] == [{"Key": "team", "Value": "audit"}]
+    assert stack["DisableRollback"] is False and stack["EnableTerminationProtection"] is False
+    assert stack["DriftInformation"] == {"StackDriftStatus": "NOT_CHECKED"}
+    assert "LastUpdatedTime" not in stack and "DeletionTime" not in stack
+    outputs = {o["OutputKey"]: o for o in stack["Outputs"]}
+    resources = {r["LogicalResourceId"]: r for r in cf.describe_stack_resources(StackName="e2e-main")["StackResources"]}
+    # The condition is false: ProdOnly is not made.
+    assert set(resources) == {"Logs", "LogsPolicy", "Alerts", "Trail"}
+    assert all(r["ResourceStatus"] == "CREATE_COMPLETE" for r in resources.values())
+    bucket = resources["Logs"]["PhysicalResourceId"]
+    assert bucket.startswith("e2e-main-logs-") and bucket == bucket.lower() and len(bucket) == len("e2e-main-logs-") + 13
+    assert outputs["BucketArn"] == {"OutputKey": "BucketArn", "OutputValue": f"arn:aws:s3:::{bucket}", "ExportName": "e2e-main-bucket"}
+    topic_arn = resources["Alerts"]["PhysicalResourceId"]
+    assert outputs["TopicName"]["OutputValue"] == topic_arn.rsplit(":", 1)[1]
+    # The resources are real: S3, SNS and CloudTrail hold them.
+    s3 = server.client("s3", creds, region=REGION, s3={"addressing_style": "path"})
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+    assert tags == {
+        "env": "dev", "team": "audit", "aws:cloudformation:stack-name": "e2e-main",
+        "aws:cloudformation:stack-id": stack_id, "aws:cloudformation:logical-id": "Logs",
+    }
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][1]["Resource"] == \
+        f"arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT_A}/*"
+    sns = server.client("sns", creds, region=REGION)
+    assert sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["DisplayName"] == f"alerts-dev-{SECRET}"
+    ct = server.client("cloudtrail", creds, region=REGION)
+    trail = ct.get_trail(Name=resources["Trail"]["PhysicalResourceId"])["Trail"]
+    assert trail["S3BucketName"] == bucket and trail["TrailARN"] == outputs["TrailArn"]["OutputValue"]
+    assert ct.get_trail_status(Name=trail["TrailARN"])["IsLogging"] is True
+    # Events: the stack's, then each resource's three, then the stack's completion; newest first on the wire.
+    events = events_of(cf, "e2e-main")
+    assert (events[0]["LogicalResourceId"], events[0]["ResourceStatus"], events[0]["ResourceStatusReason"]) == \
+        ("e2e-main", "CREATE_IN_PROGRESS", "User Initiated")
+    assert (events[-1]["LogicalResourceId"], events[-1]["ResourceStatus"]) == ("e2e-main", "CREATE_COMPLETE")
+    for logical in resources:
+        mine = [e for e in events if e["LogicalResourceId"] == logical]
+        assert [(e["ResourceStatus"], e.get("ResourceStatusReason")) for e in mine] == [
+            ("CREATE_IN_PROGRESS", None), ("CREATE_IN_PROGRESS", "Resource creation Initiated"), ("CREATE_COMPLETE", None)]
+        assert mine[0]["PhysicalResourceId"] == "" and mine[2]["PhysicalResourceId"] == resources[logical]["PhysicalResourceId"]
+        assert mine[2]["EventId"].startswith(f"{logical}-CREATE_COMPLETE-")
+    # The trail is made after the policy it depends on.
+    order = [e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "CREATE_COMPLETE" and e["LogicalResourceId"] != "e2e-main"]
+    assert order.index("LogsPolicy") < order.index("Trail") and order.index("Logs") < order.index("LogsPolicy")
+    # NoEcho: the value is masked wherever CloudFormation shows it.
+    assert SECRET not in json.dumps(events, default=str)
+    alerts = [e for e in events if e["LogicalResourceId"] == "Alerts"][0]
+    assert json.loads(alerts["ResourceProperties"]) == {"DisplayName": "alerts-dev-****"}
+    assert cf.get_template(StackName="e2e-main")["TemplateBody"] == TEMPLATE
+    exports = cf.list_exports()["Exports"]
+    assert {"ExportingStackId": stack_id, "Name": "e2e-main-bucket", "Value": f"arn:aws:s3:::{bucket}"} in exports
+    summaries = {s["StackName"]: s for s in cf.list_stacks()["StackSummaries"]}
+    assert summaries["e2e-main"]["StackStatus"] == "CREATE_COMPLETE"
+    assert summaries["e2e-main"]["TemplateDescription"] == "Cairn end-to-end stack"
+
+    # Deletion: in the reverse order, and everything is gone.
+    server.aws_ok("cloudformation", "delete-stack", "--stack-name", "e2e-main", creds=creds)
+    r = server.aws("cloudformation", "wait", "stack-delete-complete", "--stack-name", stack_id, creds=creds)
+    assert r.rc == 0, r.stderr
+    gone = cf.describe_stacks(StackName=stack_id)["Stacks"][0]
+    assert gone["StackStatus"] == "DELETE_COMPLETE" and "DeletionTime" in gone
+    events = events_of(cf, stack_id)
+    deleted = [e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "DELETE_COMPLETE" and e["LogicalResourceId"] != "e2e-main"]
+    assert deleted == list(reversed(order))
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert topic_arn not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert ct.describe_trails(trailNameList=[trail["TrailARN"]])["trailList"] == []
+    r = server.aws("cloudformation", "describe-stacks", "--stack-name", "e2e-main", creds=creds)
+    assert r.rc != 0 and "Stack with id e2e-main does not exist" in r.stderr
+    assert "e2e-main-bucket" not in [e["Name"] for e in cf.list_exports()["Exports"]]
+    assert "e2e-main" not in [s["StackName"] for s in cf.describe_stacks()["Stacks"]]
+    assert [s["StackStatus"] for s in cf.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]
+            if s["StackId"] == stack_id] == ["DELETE_COMPLETE"]
+
+
+def test_a_failed_creation_rolls_back_and_removes_what_it_made(server, ids):
+    creds = ids.a_alice
+    taken = "e2e-taken-bucket"
+    server.client("s3", ids.b_carol, region=REGION).create_bucket(Bucket=taken)
+    template = {
+        "Resources": {
+            "First": {"Type": "AWS::SNS::Topic"},
+            "Clash": {"Type": "AWS::S3::Bucket", "DependsOn": "First", "Properties": {"BucketName": taken}},
+            "After": {"Type": "AWS::SNS::Topic", "DependsOn": "Clash"},
+        }
+    }
+    cf = cfn(server, creds)
+    stack_id = cf.create_stack(StackName="e2e-rollback", TemplateBody=json.dumps(template))["StackId"]
+    stack = wait_terminal(cf, "e2e-rollback")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "DeletionTime" in stack and "StackStatusReason" not in stack and "Outputs" not in stack
+    events = events_of(cf, stack_id)
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Clash"]
+    reason = failed[0]["ResourceStatusReason"]
+    assert reason.startswith('Resource handler returned message: "The requested bucket name is not available.')
+    assert "(Service: S3, Status Code: 409, Request ID: " in reason and reason.endswith("HandlerErrorCode: AlreadyExists)")
+    rollback = [e for e in events if e["ResourceStatus"] == "ROLLBACK_IN_PROGRESS"]
+    assert rollback[0]["ResourceStatusReason"] == "The following resource(s) failed to create: [Clash]. Rollback requested by user."
+    first = [e for e in events if e["LogicalResourceId"] == "First"]
+    assert [e["ResourceStatus"] for e in first][-2:] == ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]
+    assert not [e for e in events if e["LogicalResourceId"] == "After"]
+    topics = [t["TopicArn"] for t in server.client("sns", creds, region=REGION).list_topics()["Topics"]]
+    assert not [t for t in topics if ":e2e-rollback-" in t]
+    # A stack in ROLLBACK_COMPLETE still holds its name until it is deleted.
+    r = server.aws("cloudformation", "create-stack", "--stack-name", "e2e-rollback", "--template-body", json.dumps(template), creds=creds)
+    assert r.error_code() == "AlreadyExistsException" and "Stack [e2e-rollback] already exists" in r.stderr
+    cf.delete_stack(StackName="e2e-rollback")
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_without_rollback_the_stack_ends_create_failed(server, ids):
+    cf = cfn(server, ids.a_alice)
+    template = {"Resources": {"Ok": {"Type": "AWS::SNS::Topic"}, "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}}}
+    cf.create_stack(StackName="e2e-norollback", TemplateBody=json.dumps(template), DisableRollback=True)
+    stack = wait_terminal(cf, "e2e-norollback")
+    assert stack["StackStatus"] == "CREATE_FAILED"
+    assert stack["StackStatusReason"] == "The following resource(s) failed to create: [Vpc]. "
+    assert stack["DisableRollback"] is True
+    vpc = cf.describe_stack_resource(StackName="e2e-norollback", LogicalResourceId="Vpc")["StackResourceDetail"]
+    assert vpc["ResourceStatus"] == "CREATE_FAILED" and "AWS::EC2::VPC" in vpc["ResourceStatusReason"]
+    # The topic that was made stays, until the stack is deleted.
+    ok = cf.describe_stack_resource(StackName="e2e-norollback", LogicalResourceId="Ok")["StackResourceDetail"]
+    sns = server.client("sns", ids.a_alice, region=REGION)
+    assert ok["ResourceStatus"] == "CREATE_COMPLETE"
+    sns.get_topic_attributes(TopicArn=ok["PhysicalResourceId"])
+    cf.delete_stack(StackName="e2e-norollback")
+    wait_terminal(cf, stack["StackId"])
+    assert ok["PhysicalResourceId"] not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+
+
+def test_template_errors_and_stack_errors_are_aws_s(server, ids):
+    creds = ids.a_alice
+
+    def error(*args: str) -> tuple[str | None, str]:
+        r = server.aws("cloudformation", *args, creds=creds)
+        assert r.rc != 0
+        return r.error_code(), r.stderr
+
+    code, text = error("create-stack", "--stack-name", "e2e-bad", "--template-body",
+                       json.dumps({"Resources": {"X": {"Type": "AWS::Foo::Bar"}}}))
+    assert code == "ValidationError" and "Template format error: Unrecognized resource types: [AWS::Foo::Bar]" in text
+    code, text = error("create-stack", "--stack-name", "e2e-bad", "--template-body", json.dumps({
+        "Resources": {"A": {"Type": "AWS::SNS::Topic", "DependsOn": "B"}, "B": {"Type": "AWS::SNS::Topic", "DependsOn": "A"}}}))
+    assert code == "ValidationError" and "Template format error: Circular dependency between resources: [" in text
+    code, text = error("create-stack", "--stack-name", "e2e-bad", "--template-body", "{bad")
+    assert code == "ValidationError" and "Template format error: JSON not well-formed. (line 1, column 2)" in text
+    code, text = error("create-stack", "--stack-name", "e2e-bad", "--template-body", TEMPLATE)
+    assert code == "ValidationError" and "Parameters: [Secret] must have values" in text
+    code, text = error("create-stack", "--stack-name", "bad_name", "--template-body", TEMPLATE)
+    assert code == "ValidationError" and "Value 'bad_name' at 'stackName' failed to satisfy constraint" in text
+    code, text = error("describe-stack-events", "--stack-name", "e2e-missing")
+    assert code == "ValidationError" and "Stack [e2e-missing] does not exist" in text
+    code, text = error("describe-stacks", "--stack-name", "e2e-missing")
+    assert code == "ValidationError" and "Stack with id e2e-missing does not exist" in text
+    # Deleting a stack that does not exist succeeds.
+    assert server.aws("cloudformation", "delete-stack", "--stack-name", "e2e-missing", creds=creds).rc == 0
+    # A template failing validation made no stack.
+    cf = cfn(server, creds)
+    assert "e2e-bad" not in [s["StackName"] for s in cf.list_stacks()["StackSummaries"]]
+    validated = server.aws_ok("cloudformation", "validate-template", "--template-body", TEMPLATE, creds=creds)
+    assert validated["Description"] == "Cairn end-to-end stack"
+    assert [(p["ParameterKey"], p["NoEcho"], p.get("DefaultValue")) for p in validated["Parameters"]] == \
+        [("Env", False, "dev"), ("Secret", True, None)]
+
+
+def test_termination_protection_blocks_deletion(server, ids):
+    cf = cfn(server, ids.a_alice)
+    cf.create_stack(StackName="e2e-protected", TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}),
+                    EnableTerminationProtection=True)
+    assert wait_terminal(cf, "e2e-protected")["EnableTerminationProtection"] is True
+    r = server.aws("cloudformation", "delete-stack", "--stack-name", "e2e-protected", creds=ids.a_alice)
+    assert r.error_code() == "ValidationError"
+    assert "Stack [e2e-protected] cannot be deleted while TerminationProtection is enabled" in r.stderr
+    cf.update_termination_protection(StackName="e2e-protected", EnableTerminationProtection=False)
+    cf.delete_stack(StackName="e2e-protected")
+    stack_id = cf.list_stacks()["StackSummaries"][0]["StackId"]
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_template_url_and_boto3_waiters(server, ids):
+    creds = ids.a_alice
+    s3 = server.client("s3", creds, region=REGION, s3={"addressing_style": "path"})
+    s3.create_bucket(Bucket="e2e-templates")
+    body = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "e2e-from-url"}}},
+                       "Outputs": {"Arn": {"Value": {"Ref": "Topic"}}}})
+    s3.put_object(Bucket="e2e-templates", Key="stacks/topic.json", Body=body.encode())
+    cf = cfn(server, creds)
+    cf.create_stack(StackName="e2e-url", TemplateURL="https://s3.amazonaws.com/e2e-templates/stacks/topic.json")
+    cf.get_waiter("stack_create_complete").wait(StackName="e2e-url", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    stack = cf.describe_stacks(StackName="e2e-url")["Stacks"][0]
+    assert stack["Outputs"] == [{"OutputKey": "Arn", "OutputValue": f"arn:aws:sns:{REGION}:{ACCOUNT_A}:e2e-from-url"}]
+    assert cf.get_template(StackName="e2e-url", TemplateStage="Original")["TemplateBody"] == json.loads(body)
+    for url in ["https://s3.amazonaws.com/e2e-templates/missing.json", "https://e2e-no-such-bucket.s3.amazonaws.com/t.json"]:
+        r = server.aws("cloudformation", "create-stack", "--stack-name", "e2e-url2", "--template-url", url, creds=creds)
+        assert r.error_code() == "ValidationError"
+        assert "TemplateURL must reference a valid S3 object to which you have access." in r.stderr
+    cf.delete_stack(StackName="e2e-url")
+    cf.get_waiter("stack_delete_complete").wait(StackName=stack["StackId"], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
+def test_cloudtrail_records_the_calls_and_the_provisioning(server, ids):
+    creds = ids.a_bob
+    cf = cfn(server, creds)
+    template = {
+        "Parameters": {"Token": {"Type": "String", "NoEcho": True}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Token"}}},
+                      "Bucket": {"Type": "AWS::S3::Bucket"}},
+    }
+    created = cf.create_stack(StackName="e2e-audit", TemplateBody=json.dumps(template),
+                              Parameters=[{"ParameterKey": "Token", "ParameterValue": SECRET}])
+    request_id = created["ResponseMetadata"]["RequestId"]
+    assert wait_terminal(cf, "e2e-audit")["StackStatus"] == "CREATE_COMPLETE"
+    server.flush()
+    ct = server.client("cloudtrail", ids.a_lookup, region=REGION)
+    create = [r for r in records(lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateStack"}]))
+              if r["requestID"] == request_id]
+    assert len(create) == 1
+    rec = create[0]
+    assert rec["eventSource"] == "cloudformation.amazonaws.com" and rec["readOnly"] is False
+    assert rec["userIdentity"]["arn"] == f"arn:aws:iam::{ACCOUNT_A}:user/engineering/bob"
+    assert rec["requestParameters"]["stackName"] == "e2e-audit"
+    assert rec["requestParameters"]["parameters"] == [{"parameterKey": "Token"}]
+    assert rec["responseElements"] == {"stackId": created["StackId"]}
+    resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cf.describe_stack_resources(StackName="e2e-audit")["StackResources"]}
+    topic = [r for r in records(lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateTopic"}]))
+             if r.get("responseElements", {}).get("topicArn") == resources["Topic"]][0]
+    assert topic["userIdentity"]["arn"] == f"arn:aws:iam::{ACCOUNT_A}:user/engineering/bob"
+    assert topic["userIdentity"]["invokedBy"] == "cloudformation.amazonaws.com"
+    assert topic["sourceIPAddress"] == "cloudformation.amazonaws.com" and topic["userAgent"] == "cloudformation.amazonaws.com"
+    assert topic["requestParameters"]["attributes"] == {"DisplayName": "****"}
+    bucket = [r for r in records(lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateBucket"}]))
+              if r["requestParameters"]["bucketName"] == resources["Bucket"]][0]
+    assert bucket["eventSource"] == "s3.amazonaws.com" and bucket["userIdentity"]["invokedBy"] == "cloudformation.amazonaws.com"
+    assert bucket["sourceIPAddress"] == "cloudformation.amazonaws.com"
+    # The NoEcho value is in no event at all.
+    everything = lookup_all(ct, StartTime=time.time() - 3600)
+    assert SECRET not in json.dumps(everything, default=str)
+    cf.delete_stack(StackName="e2e-audit")
+    wait_terminal(cf, created["StackId"])
+
+
+def test_kill9_mid_deployment_resumes_without_leaks(own_server, ids):
+    srv = own_server
+    creds = ids.a_alice
+    count = 100
+    template = {"Resources": {f"Topic{i}": {"Type": "AWS::SNS::Topic", **({"DependsOn": f"Topic{i - 1}"} if i else {})}
+                              for i in range(count)}}
+    cf = cfn(srv, creds)
+    stack_id = cf.create_stack(StackName="e2e-crash", TemplateBody=json.dumps(template))["StackId"]
+    srv.kill9()
+    srv.start()
+    cf = cfn(srv, creds)
+    stack = wait_terminal(cf, stack_id, timeout=120)
+    # The kill came in the middle of the deployment: the restarted server took the plan up again.
+    assert "resuming unfinished stack operations" in srv.log_text() and "e2e-crash" in srv.log_text()
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    resources = cf.describe_stack_resources(StackName=stack_id)["StackResources"]
+    assert len(resources) == count and all(r["ResourceStatus"] == "CREATE_COMPLETE" for r in resources)
+    topics = [t["TopicArn"] for t in srv.client("sns", creds, region=REGION).list_topics()["Topics"] if ":e2e-crash-" in t["TopicArn"]]
+    assert sorted(topics) == sorted(r["PhysicalResourceId"] for r in resources), "a topic was made twice or leaked"
+    events = events_of(cf, stack_id)
+    assert [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == "e2e-crash"] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
+    for i in range(count):
+        assert [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == f"Topic{i}"][-1] == "CREATE_COMPLETE"
