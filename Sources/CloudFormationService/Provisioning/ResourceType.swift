@@ -79,6 +79,26 @@ struct ResourceType: Sendable {
     var delete: @Sendable (_ context: ResourceContext, _ resource: StackResource) async throws -> Void
     /// How a name is generated for the type when the template names none (`nil`: the type is not named).
     var naming: (property: String, maxLength: Int, lowercase: Bool)?
+    /// The properties whose change replaces the resource (AWS's "Update requires: Replacement").
+    var replacing: Set<String> = []
+    /// Changes the resource in place from its stored state to new resolved properties (`nil`: every change
+    /// replaces the resource).
+    var update: (@Sendable (_ context: ResourceContext, _ resource: StackResource, _ properties: JSONValue) async throws -> Provisioned)? = nil
+
+    /// Whether changing the resource from `old` to `new` properties replaces it.
+    func replaces(from old: JSONValue?, to new: JSONValue) -> Bool {
+        guard update != nil else { return true }
+        let before = old?.object ?? [:]
+        let after = new.object ?? [:]
+        return replacing.contains { before[$0] != after[$0] }
+    }
+
+    /// The top-level properties that differ between `old` and `new`, in name order.
+    static func changedProperties(from old: JSONValue?, to new: JSONValue) -> [String] {
+        let before = old?.object ?? [:]
+        let after = new.object ?? [:]
+        return Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }.sorted()
+    }
 }
 
 /// A handler's failure as CloudFormation reports it in the resource's status reason.

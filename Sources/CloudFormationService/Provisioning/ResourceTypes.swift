@@ -68,41 +68,11 @@ enum ResourceTypes {
                 // A creation resumed after a restart: the bucket was made before the crash.
             }
             try await context.completing {
-                var tags = context.tags
-                for tag in props["Tags"]?.array ?? [] {
-                    if let key = tag["Key"]?.string { tags.append(Stack.Tag(key: key, value: tag["Value"]?.propertyText ?? "")) }
-                }
-                try await s3Put(context, bucket: bucket, subresource: "tagging", xml: taggingXML(tags))
-                if let status = props["VersioningConfiguration"]?["Status"]?.string {
-                    try await s3Put(
-                        context, bucket: bucket, subresource: "versioning",
-                        xml: "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>\(xmlEscape(status))</Status></VersioningConfiguration>")
-                }
-                if let rules = props["BucketEncryption"]?["ServerSideEncryptionConfiguration"]?.array {
-                    var xml = "<ServerSideEncryptionConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                    for rule in rules {
-                        xml += "<Rule><ApplyServerSideEncryptionByDefault>"
-                        let d = rule["ServerSideEncryptionByDefault"]
-                        xml += "<SSEAlgorithm>\(xmlEscape(d?["SSEAlgorithm"]?.string ?? "AES256"))</SSEAlgorithm>"
-                        if let key = d?["KMSMasterKeyID"]?.string { xml += "<KMSMasterKeyID>\(xmlEscape(key))</KMSMasterKeyID>" }
-                        xml += "</ApplyServerSideEncryptionByDefault>"
-                        if let enabled = rule["BucketKeyEnabled"]?.propertyBool { xml += "<BucketKeyEnabled>\(enabled)</BucketKeyEnabled>" }
-                        xml += "</Rule>"
-                    }
-                    try await s3Put(context, bucket: bucket, subresource: "encryption", xml: xml + "</ServerSideEncryptionConfiguration>")
-                }
+                try await configureBucket(context, bucket: bucket, props, previous: [:])
             } undo: {
                 _ = try await context.client.s3(S3ClientRequest(method: .delete, bucket: bucket), as: context.origin)
             }
-            let region = context.region
-            return Provisioned(
-                physicalID: bucket, ref: bucket,
-                attributes: [
-                    "Arn": .string("arn:aws:s3:::\(bucket)"), "DomainName": .string("\(bucket).s3.amazonaws.com"),
-                    "DualStackDomainName": .string("\(bucket).s3.dualstack.\(region).amazonaws.com"),
-                    "RegionalDomainName": .string("\(bucket).s3.\(region).amazonaws.com"),
-                    "WebsiteURL": .string("http://\(bucket).s3-website-\(region).amazonaws.com"),
-                ])
+            return bucketProvisioned(bucket, region: context.region)
         },
         delete: { context, resource in
             guard let bucket = resource.physicalID else { return }
@@ -112,21 +82,70 @@ enum ResourceTypes {
                 // Already gone.
             }
         },
-        naming: ("BucketName", 63, true))
+        naming: ("BucketName", 63, true), replacing: ["BucketName"],
+        update: { context, resource, properties in
+            let props = properties.object ?? [:]
+            if let unsupported = props.keys.sorted().first(where: { !bucketProperties.contains($0) }) {
+                throw ResourceFailure(reason: "Property \(unsupported) of AWS::S3::Bucket is not supported by Cairn's S3")
+            }
+            let bucket = resource.physicalID ?? ""
+            try await configureBucket(context, bucket: bucket, props, previous: resource.properties?.object ?? [:])
+            return bucketProvisioned(bucket, region: context.region)
+        })
+
+    /// What `Ref` and `Fn::GetAtt` return for a bucket (B6.9).
+    static func bucketProvisioned(_ bucket: String, region: String) -> Provisioned {
+        Provisioned(
+            physicalID: bucket, ref: bucket,
+            attributes: [
+                "Arn": .string("arn:aws:s3:::\(bucket)"), "DomainName": .string("\(bucket).s3.amazonaws.com"),
+                "DualStackDomainName": .string("\(bucket).s3.dualstack.\(region).amazonaws.com"),
+                "RegionalDomainName": .string("\(bucket).s3.\(region).amazonaws.com"),
+                "WebsiteURL": .string("http://\(bucket).s3-website-\(region).amazonaws.com"),
+            ])
+    }
+
+    /// Applies a bucket's tags, versioning and encryption (after its creation, or in an update; `previous` are the
+    /// properties it had, so that a configuration removed from the template is removed from the bucket).
+    static func configureBucket(
+        _ context: ResourceContext, bucket: String, _ props: [String: JSONValue], previous: [String: JSONValue]
+    ) async throws {
+        var tags = context.tags
+        for tag in props["Tags"]?.array ?? [] {
+            if let key = tag["Key"]?.string { tags.append(Stack.Tag(key: key, value: tag["Value"]?.propertyText ?? "")) }
+        }
+        try await s3Put(context, bucket: bucket, subresource: "tagging", xml: taggingXML(tags))
+        if let status = props["VersioningConfiguration"]?["Status"]?.string {
+            try await s3Put(
+                context, bucket: bucket, subresource: "versioning",
+                xml: "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>\(xmlEscape(status))</Status></VersioningConfiguration>")
+        } else if previous["VersioningConfiguration"] != nil {
+            try await s3Put(
+                context, bucket: bucket, subresource: "versioning",
+                xml: "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Suspended</Status></VersioningConfiguration>")
+        }
+        if let rules = props["BucketEncryption"]?["ServerSideEncryptionConfiguration"]?.array {
+            var xml = "<ServerSideEncryptionConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+            for rule in rules {
+                xml += "<Rule><ApplyServerSideEncryptionByDefault>"
+                let d = rule["ServerSideEncryptionByDefault"]
+                xml += "<SSEAlgorithm>\(xmlEscape(d?["SSEAlgorithm"]?.string ?? "AES256"))</SSEAlgorithm>"
+                if let key = d?["KMSMasterKeyID"]?.string { xml += "<KMSMasterKeyID>\(xmlEscape(key))</KMSMasterKeyID>" }
+                xml += "</ApplyServerSideEncryptionByDefault>"
+                if let enabled = rule["BucketKeyEnabled"]?.propertyBool { xml += "<BucketKeyEnabled>\(enabled)</BucketKeyEnabled>" }
+                xml += "</Rule>"
+            }
+            try await s3Put(context, bucket: bucket, subresource: "encryption", xml: xml + "</ServerSideEncryptionConfiguration>")
+        } else if previous["BucketEncryption"] != nil {
+            _ = try await context.client.s3(
+                S3ClientRequest(method: .delete, bucket: bucket, query: [("encryption", "")]), as: context.origin)
+        }
+    }
 
     /// `AWS::S3::BucketPolicy`: PutBucketPolicy; deleting it is DeleteBucketPolicy. Its physical id is the bucket.
     static let bucketPolicy = ResourceType(
         name: "AWS::S3::BucketPolicy",
-        create: { context, properties, _ in
-            guard let bucket = properties["Bucket"]?.string, let policy = properties["PolicyDocument"]?.policyText else {
-                throw ResourceFailure(reason: "Properties validation failed for resource \(context.logicalID) with message: [#: required key [Bucket, PolicyDocument] not found]")
-            }
-            var body = ByteBuffer()
-            body.writeString(policy)
-            _ = try await context.client.s3(
-                S3ClientRequest(method: .put, bucket: bucket, query: [("policy", "")], body: body), as: context.origin)
-            return Provisioned(physicalID: bucket, ref: bucket, attributes: [:])
-        },
+        create: { context, properties, _ in try await putBucketPolicy(context, properties) },
         delete: { context, resource in
             guard let bucket = resource.physicalID else { return }
             do {
@@ -134,7 +153,20 @@ enum ResourceTypes {
             } catch let error as AWSError where error.code == "NoSuchBucket" {
             }
         },
-        naming: nil)
+        naming: nil, replacing: ["Bucket"],
+        update: { context, _, properties in try await putBucketPolicy(context, properties) })
+
+    /// PutBucketPolicy of a `AWS::S3::BucketPolicy`'s document.
+    static func putBucketPolicy(_ context: ResourceContext, _ properties: JSONValue) async throws -> Provisioned {
+        guard let bucket = properties["Bucket"]?.string, let policy = properties["PolicyDocument"]?.policyText else {
+            throw ResourceFailure(reason: "Properties validation failed for resource \(context.logicalID) with message: [#: required key [Bucket, PolicyDocument] not found]")
+        }
+        var body = ByteBuffer()
+        body.writeString(policy)
+        _ = try await context.client.s3(
+            S3ClientRequest(method: .put, bucket: bucket, query: [("policy", "")], body: body), as: context.origin)
+        return Provisioned(physicalID: bucket, ref: bucket, attributes: [:])
+    }
 
     /// A PUT of a bucket subresource with an XML body.
     static func s3Put(_ context: ResourceContext, bucket: String, subresource: String, xml: String) async throws {
@@ -206,14 +238,44 @@ enum ResourceTypes {
             guard let arn = resource.physicalID else { return }
             _ = try await context.call("sns", "DeleteTopic", ["TopicArn": .string(arn)])
         },
-        naming: ("TopicName", 256, false))
+        naming: ("TopicName", 256, false), replacing: ["TopicName", "FifoTopic"],
+        update: { context, resource, properties in
+            let arn = resource.physicalID ?? ""
+            let props = properties.object ?? [:]
+            let before = resource.properties?.object ?? [:]
+            for attribute in topicAttributes where attribute != "FifoTopic" && props[attribute] != before[attribute] {
+                _ = try await context.call(
+                    "sns", "SetTopicAttributes",
+                    ["TopicArn": .string(arn), "AttributeName": .string(attribute), "AttributeValue": .string(props[attribute]?.propertyText ?? "")])
+            }
+            if props["Tags"] != before["Tags"] {
+                let keep = Set((props["Tags"]?.array ?? []).compactMap { $0["Key"]?.string })
+                let removed = (before["Tags"]?.array ?? []).compactMap { $0["Key"]?.string }.filter { !keep.contains($0) }
+                if !removed.isEmpty {
+                    _ = try await context.call("sns", "UntagResource", ["ResourceArn": .string(arn), "TagKeys": .array(removed.map(JSONValue.string))])
+                }
+                let tags = (props["Tags"]?.array ?? []).map { ["Key": $0["Key"] ?? "", "Value": .string($0["Value"]?.propertyText ?? "")] as JSONValue }
+                if !tags.isEmpty { _ = try await context.call("sns", "TagResource", ["ResourceArn": .string(arn), "Tags": .array(tags)]) }
+            }
+            if props["Subscription"] != before["Subscription"] {
+                // Subscriptions added to the list are made; those removed are left, as AWS leaves them (B6.9a).
+                let old = Set((before["Subscription"]?.array ?? []).map(\.jsonText))
+                for subscription in props["Subscription"]?.array ?? [] where !old.contains(subscription.jsonText) {
+                    _ = try await context.call(
+                        "sns", "Subscribe",
+                        ["TopicArn": .string(arn), "Protocol": subscription["Protocol"] ?? "", "Endpoint": subscription["Endpoint"] ?? ""])
+                }
+            }
+            let name = String(arn.split(separator: ":").last ?? "")
+            return Provisioned(physicalID: arn, ref: arn, attributes: ["TopicArn": .string(arn), "TopicName": .string(name)])
+        })
 
     /// `AWS::SNS::Subscription`: Subscribe (returning the subscription ARN) with the attributes the template sets.
     static let subscription = ResourceType(
         name: "AWS::SNS::Subscription",
         create: { context, properties, _ in
             var attributes: [String: JSONValue] = [:]
-            for attribute in ["DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "SubscriptionRoleArn"] {
+            for attribute in subscriptionAttributes {
                 if let value = properties[attribute]?.propertyText { attributes[attribute] = .string(value) }
             }
             var input: [String: JSONValue] = [
@@ -233,36 +295,65 @@ enum ResourceTypes {
             } catch let error as AWSError where error.code == "NotFound" {
             }
         },
-        naming: nil)
+        naming: nil, replacing: ["Endpoint", "Protocol", "TopicArn", "Region"],
+        update: { context, resource, properties in
+            let arn = resource.physicalID ?? ""
+            let before = resource.properties?.object ?? [:]
+            for attribute in subscriptionAttributes where properties[attribute] != before[attribute] {
+                _ = try await context.call(
+                    "sns", "SetSubscriptionAttributes",
+                    ["SubscriptionArn": .string(arn), "AttributeName": .string(attribute),
+                     "AttributeValue": .string(properties[attribute]?.propertyText ?? "")])
+            }
+            return Provisioned(physicalID: arn, ref: arn, attributes: ["Arn": .string(arn)])
+        })
+
+    /// The `AWS::SNS::Subscription` properties that are subscription attributes of the same name.
+    static let subscriptionAttributes = [
+        "DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "SubscriptionRoleArn",
+    ]
 
     /// `AWS::SNS::TopicPolicy`: SetTopicAttributes `Policy` on each topic. Deleting it puts back each topic's
     /// default policy (SNS answers an empty `Policy` with the default).
     static let topicPolicy = ResourceType(
         name: "AWS::SNS::TopicPolicy",
-        create: { context, properties, _ in
-            guard let policy = properties["PolicyDocument"]?.policyText, let topics = properties["Topics"]?.array else {
-                throw ResourceFailure(reason: "Properties validation failed for resource \(context.logicalID) with message: [#: required key [PolicyDocument, Topics] not found]")
-            }
-            for topic in topics {
-                _ = try await context.call(
-                    "sns", "SetTopicAttributes", ["TopicArn": topic, "AttributeName": "Policy", "AttributeValue": .string(policy)])
-            }
-            let id = topics.compactMap(\.string).joined(separator: "|")
-            return Provisioned(physicalID: id, ref: id, attributes: ["Id": .string(id)])
-        },
+        create: { context, properties, _ in try await setTopicPolicy(context, properties) },
         delete: { context, resource in
-            guard let topics = resource.properties?["Topics"]?.array, let account = Optional(context.account) else { return }
-            for topic in topics {
-                guard let arn = topic.string else { continue }
-                do {
-                    _ = try await context.call(
-                        "sns", "SetTopicAttributes",
-                        ["TopicArn": .string(arn), "AttributeName": "Policy", "AttributeValue": .string(defaultTopicPolicy(arn, account: account))])
-                } catch let error as AWSError where error.code == "NotFound" {
-                }
-            }
+            try await resetTopicPolicies(context, resource.properties?["Topics"]?.array?.compactMap(\.string) ?? [])
         },
-        naming: nil)
+        naming: nil,
+        update: { context, resource, properties in
+            // Topics no longer listed get their default policy back.
+            let kept = Set(properties["Topics"]?.array?.compactMap(\.string) ?? [])
+            let dropped = (resource.properties?["Topics"]?.array?.compactMap(\.string) ?? []).filter { !kept.contains($0) }
+            try await resetTopicPolicies(context, dropped)
+            return try await setTopicPolicy(context, properties)
+        })
+
+    /// SetTopicAttributes `Policy` of each topic a `AWS::SNS::TopicPolicy` lists.
+    static func setTopicPolicy(_ context: ResourceContext, _ properties: JSONValue) async throws -> Provisioned {
+        guard let policy = properties["PolicyDocument"]?.policyText, let topics = properties["Topics"]?.array else {
+            throw ResourceFailure(reason: "Properties validation failed for resource \(context.logicalID) with message: [#: required key [PolicyDocument, Topics] not found]")
+        }
+        for topic in topics {
+            _ = try await context.call(
+                "sns", "SetTopicAttributes", ["TopicArn": topic, "AttributeName": "Policy", "AttributeValue": .string(policy)])
+        }
+        let id = topics.compactMap(\.string).joined(separator: "|")
+        return Provisioned(physicalID: id, ref: id, attributes: ["Id": .string(id)])
+    }
+
+    /// Gives topics their default policy back (topics already deleted are skipped).
+    static func resetTopicPolicies(_ context: ResourceContext, _ topics: [String]) async throws {
+        for arn in topics {
+            do {
+                _ = try await context.call(
+                    "sns", "SetTopicAttributes",
+                    ["TopicArn": .string(arn), "AttributeName": "Policy", "AttributeValue": .string(defaultTopicPolicy(arn, account: context.account))])
+            } catch let error as AWSError where error.code == "NotFound" {
+            }
+        }
+    }
 
     /// The policy SNS gives a new topic (`__default_policy_ID`).
     static func defaultTopicPolicy(_ arn: String, account: String) -> String {
@@ -337,5 +428,38 @@ enum ResourceTypes {
             } catch let error as AWSError where error.code == "TrailNotFoundException" {
             }
         },
-        naming: ("TrailName", 128, false))
+        naming: ("TrailName", 128, false), replacing: ["TrailName"],
+        update: { context, resource, properties in
+            let name = resource.physicalID ?? ""
+            let props = properties.object ?? [:]
+            let before = resource.properties?.object ?? [:]
+            var input: [String: JSONValue] = ["Name": .string(name)]
+            for member in ["S3BucketName", "S3KeyPrefix", "SnsTopicName", "KMSKeyId", "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"]
+            where props[member] != before[member] {
+                input[member] = .string(props[member]?.propertyText ?? "")
+            }
+            for member in ["IncludeGlobalServiceEvents", "IsMultiRegionTrail", "EnableLogFileValidation", "IsOrganizationTrail"]
+            where props[member] != before[member] {
+                input[member] = .bool(props[member]?.propertyBool ?? false)
+            }
+            var out = try await context.call("cloudtrail", "UpdateTrail", .object(input))
+            let arn = out["TrailARN"]?.string ?? ""
+            if props["EventSelectors"] != before["EventSelectors"] || props["AdvancedEventSelectors"] != before["AdvancedEventSelectors"] {
+                var selectors: [String: JSONValue] = ["TrailName": .string(arn)]
+                if let s = props["AdvancedEventSelectors"] {
+                    selectors["AdvancedEventSelectors"] = s
+                } else {
+                    selectors["EventSelectors"] = props["EventSelectors"] ?? [["ReadWriteType": "All", "IncludeManagementEvents": true]]
+                }
+                _ = try await context.call("cloudtrail", "PutEventSelectors", .object(selectors))
+            }
+            if props["IsLogging"]?.propertyBool != before["IsLogging"]?.propertyBool {
+                let operation = props["IsLogging"]?.propertyBool == true ? "StartLogging" : "StopLogging"
+                _ = try await context.call("cloudtrail", operation, ["Name": .string(arn)])
+            }
+            out = try await context.call("cloudtrail", "GetTrail", ["Name": .string(arn)])
+            var attributes: [String: JSONValue] = ["Arn": .string(arn)]
+            if let topic = out["Trail"]?["SnsTopicARN"]?.string { attributes["SnsTopicArn"] = .string(topic) }
+            return Provisioned(physicalID: name, ref: name, attributes: attributes)
+        })
 }
