@@ -143,7 +143,10 @@ let package = Package(
             name: "ConfigServiceTests", dependencies: ["ConfigService", "AWSCore", "Gateway", "Storage", "TestSupport", nioCore],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CloudFormationTests", dependencies: ["CloudFormationService", "AWSCore"], swiftSettings: swiftSettings),
+            name: "CloudFormationTests",
+            dependencies: [
+                "CloudFormationService", "AWSCore", .product(name: "OrderedCollections", package: "swift-collections"),
+            ], swiftSettings: swiftSettings),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "AWSCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StorageTests", dependencies: ["Storage", "Audit", "AWSCore", "TestSupport", logging], swiftSettings: swiftSettings),

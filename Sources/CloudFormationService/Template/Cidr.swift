@@ -23,6 +23,7 @@ enum Cidr {
         }
     }
 
+    /// `a.b.c.d` as a 32-bit value, or `nil`.
     private static func parseIPv4(_ text: Substring) -> UInt128? {
         let octets = text.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4 else { return nil }
@@ -34,10 +35,12 @@ enum Cidr {
         return value
     }
 
+    /// A 32-bit value as `a.b.c.d`.
     private static func formatIPv4(_ value: UInt128) -> String {
         (0..<4).map { String((value >> UInt128(8 * (3 - $0))) & 0xFF) }.joined(separator: ".")
     }
 
+    /// IPv6 text (with `::` compression) as a 128-bit value, or `nil`.
     private static func parseIPv6(_ text: Substring) -> UInt128? {
         let halves = text.split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false)
         func groups(_ part: Substring) -> [UInt16]? {

@@ -29,6 +29,7 @@ extension Expression {
         return found
     }
 
+    /// Appends this expression's references to `found`, depth first.
     private func collectReferences(into found: inout [Reference], conditions: [String: Bool]?) {
         switch self {
         case .null, .string, .number, .boolean:

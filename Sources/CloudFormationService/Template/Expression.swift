@@ -140,7 +140,7 @@ package indirect enum Expression: Sendable, Hashable {
         }
     }
 
-    // swift-format-ignore: NoCasesWithOnlyFallthrough
+    /// Builds the call of function `name` on `argument`, checking the argument's shape (arity errors).
     private static func function(_ name: String, _ argument: TemplateValue, in context: Context) throws(TemplateError)
         -> Expression
     {

@@ -26,6 +26,7 @@ struct JSONTemplateReader {
 
     // MARK: Values
 
+    /// Reads any value at the current position.
     private mutating func readValue(depth: Int) throws(TemplateError) -> TemplateValue {
         guard depth < 512, let c = peek() else { throw failure() }
         switch c {
@@ -40,6 +41,7 @@ struct JSONTemplateReader {
         }
     }
 
+    /// Reads `{…}`; a repeated key is an error at the repeat.
     private mutating func readObject(depth: Int) throws(TemplateError) -> TemplateValue {
         advance()  // {
         var members = OrderedDictionary<String, TemplateValue>()
@@ -71,6 +73,7 @@ struct JSONTemplateReader {
         }
     }
 
+    /// Reads `[…]`.
     private mutating func readArray(depth: Int) throws(TemplateError) -> TemplateValue {
         advance()  // [
         var elements: [TemplateValue] = []
@@ -93,6 +96,7 @@ struct JSONTemplateReader {
         }
     }
 
+    /// Reads a quoted string with its escapes (surrogate pairs joined).
     private mutating func readString() throws(TemplateError) -> String {
         advance()  // opening quote
         var result = String.UnicodeScalarView()
@@ -160,6 +164,7 @@ struct JSONTemplateReader {
         }
     }
 
+    /// Reads a number and returns its text as written.
     private mutating func readNumber() throws(TemplateError) -> String {
         let start = index
         if peek() == "-" { advance() }
@@ -202,6 +207,7 @@ struct JSONTemplateReader {
         index < scalars.count ? scalars[index] : nil
     }
 
+    /// Moves past one character, counting lines and columns.
     private mutating func advance() {
         if scalars[index] == "\n" {
             line += 1

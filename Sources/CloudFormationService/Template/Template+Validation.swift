@@ -28,6 +28,7 @@ extension Template {
         return false
     }
 
+    /// Lists every type AWS does not have, in template order.
     private func validateResourceTypes() throws(TemplateError) {
         var unknown: OrderedSet<String> = []
         for resource in resources.values where !isRecognizedResourceType(resource.type) {

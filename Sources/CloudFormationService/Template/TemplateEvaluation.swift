@@ -150,10 +150,12 @@ package struct TemplateEvaluation: Sendable {
         return names
     }
 
+    /// Whether an output's condition holds (or it has none).
     private func isActive(output: Output) -> Bool {
         output.condition.map { conditions[$0] ?? false } ?? true
     }
 
+    /// An export name resolved (it may use parameters, never resources) and checked against the charset.
     private func exportNameText(_ output: Output, _ expression: Expression) throws(TemplateError) -> String {
         guard let value = try evaluator(NoResourceLookup()).value(expression), let name = scalarText(value),
             Template.isValidExportName(name)
@@ -161,6 +163,7 @@ package struct TemplateEvaluation: Sendable {
         return name
     }
 
+    /// An evaluator over this operation's facts and `lookup`.
     private func evaluator<Lookup: ResourceLookup>(_ lookup: Lookup) -> Evaluator<Lookup> {
         Evaluator(
             template: template, parameters: parameters, context: context, conditions: conditions, active: active,
