@@ -53,6 +53,13 @@ package struct CloudFormationService: AWSService {
         }
         var ops: [String: AWSOperation] = [
             "CreateStack": write(core.createStack),
+            "UpdateStack": write(core.updateStack),
+            "CreateChangeSet": write(core.createChangeSet),
+            "ExecuteChangeSet": write(core.executeChangeSet),
+            "DeleteChangeSet": write(core.deleteChangeSet),
+            "DescribeChangeSet": read(core.describeChangeSet),
+            "ListChangeSets": read(core.listChangeSets),
+            "GetTemplateSummary": read(core.getTemplateSummary),
             "DeleteStack": write(core.deleteStack),
             "UpdateTerminationProtection": write(core.updateTerminationProtection),
             "DescribeStacks": read(core.describeStacks),

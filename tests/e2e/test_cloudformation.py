@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from cairn_harness import ACCOUNT_A, lookup_all, records
+from cairn_harness import ACCOUNT_A, lookup_all, records, wait_next_second
 
 REGION = "us-east-1"
 SECRET = "s3cr3t-NoEcho-value-91"
@@ -177,7 +177,9 @@ def test_create_with_the_cli_describe_and_delete(server, ids):
     assert gone["StackStatus"] == "DELETE_COMPLETE" and "DeletionTime" in gone
     events = events_of(cf, stack_id)
     deleted = [e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "DELETE_COMPLETE" and e["LogicalResourceId"] != "e2e-main"]
-    assert deleted == list(reversed(order))
+    # Dependents go first: the trail, then the bucket's policy, then the bucket.
+    assert sorted(deleted) == sorted(order)
+    assert deleted.index("Trail") < deleted.index("LogsPolicy") < deleted.index("Logs")
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert topic_arn not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
     assert ct.describe_trails(trailNameList=[trail["TrailARN"]])["trailList"] == []
@@ -379,3 +381,192 @@ def test_kill9_mid_deployment_resumes_without_leaks(own_server, ids):
     assert [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == "e2e-crash"] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE"]
     for i in range(count):
         assert [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == f"Topic{i}"][-1] == "CREATE_COMPLETE"
+
+
+DEPLOY_V1 = """
+Parameters:
+  Env:
+    Type: String
+    Default: dev
+Resources:
+  Data:
+    Type: AWS::S3::Bucket
+    Properties:
+      Tags: [{Key: env, Value: !Ref Env}]
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Sub "alerts-${Env}"
+Outputs:
+  Bucket:
+    Value: !Ref Data
+"""
+
+# The topic changes in place, the bucket is replaced (a name is a replacing property), a topic is added.
+DEPLOY_V2 = """
+Parameters:
+  Env:
+    Type: String
+    Default: dev
+Resources:
+  Data:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub "e2e-deploy-${Env}-named"
+      Tags: [{Key: env, Value: !Ref Env}]
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Sub "ALERTS-${Env}"
+  Extra:
+    Type: AWS::SNS::Topic
+Outputs:
+  Bucket:
+    Value: !Ref Data
+"""
+
+
+def test_deploy_creates_updates_in_place_and_by_replacement_and_sees_no_change(server, ids, tmp_path):
+    creds = ids.a_alice
+    v1, v2 = tmp_path / "v1.yaml", tmp_path / "v2.yaml"
+    v1.write_text(DEPLOY_V1)
+    v2.write_text(DEPLOY_V2)
+    r = server.aws("cloudformation", "deploy", "--template-file", str(v1), "--stack-name", "e2e-deploy",
+                   "--parameter-overrides", "Env=qa", "--tags", "team=audit", creds=creds)
+    assert r.rc == 0, r.stderr
+    assert "Successfully created/updated stack - e2e-deploy" in r.stdout
+    cf = cfn(server, creds)
+    stack = cf.describe_stacks(StackName="e2e-deploy")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["ChangeSetId"].startswith(f"arn:aws:cloudformation:{REGION}:{ACCOUNT_A}:changeSet/awscli-cloudformation-package-deploy-")
+    assert stack["Tags"] == [{"Key": "team", "Value": "audit"}]
+    first = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cf.describe_stack_resources(StackName="e2e-deploy")["StackResources"]}
+    change_sets = cf.list_change_sets(StackName="e2e-deploy")["Summaries"]
+    assert [(c["ChangeSetId"], c["ExecutionStatus"]) for c in change_sets] == [(stack["ChangeSetId"], "EXECUTE_COMPLETE")]
+
+    # No execution: the change set says what would change, and nothing changes yet. (The CLI names change sets
+    # after the current second; the deploys are quicker than that.)
+    wait_next_second()
+    r = server.aws("cloudformation", "deploy", "--template-file", str(v2), "--stack-name", "e2e-deploy",
+                   "--no-execute-changeset", creds=creds)
+    assert r.rc == 0, r.stderr
+    pending = [c for c in cf.list_change_sets(StackName="e2e-deploy")["Summaries"] if c["ExecutionStatus"] == "AVAILABLE"]
+    assert len(pending) == 1
+    described = cf.describe_change_set(ChangeSetName=pending[0]["ChangeSetId"])
+    assert described["Status"] == "CREATE_COMPLETE" and described["StackName"] == "e2e-deploy"
+    changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in described["Changes"]}
+    assert changes["Extra"]["Action"] == "Add"
+    assert (changes["Data"]["Action"], changes["Data"]["Replacement"], changes["Data"]["PhysicalResourceId"]) == \
+        ("Modify", "True", first["Data"])
+    assert {d["Target"]["Name"]: d["Target"]["RequiresRecreation"] for d in changes["Data"]["Details"]} == {"BucketName": "Always"}
+    assert (changes["Alerts"]["Action"], changes["Alerts"]["Replacement"]) == ("Modify", "False")
+    assert [d["Target"]["Name"] for d in changes["Alerts"]["Details"]] == ["DisplayName"]
+    assert cf.describe_stacks(StackName="e2e-deploy")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    cf.delete_change_set(ChangeSetName=pending[0]["ChangeSetId"])
+
+    # The update: parameters kept (UsePreviousValue), the topic changed in place, the bucket replaced.
+    wait_next_second()
+    r = server.aws("cloudformation", "deploy", "--template-file", str(v2), "--stack-name", "e2e-deploy", creds=creds)
+    assert r.rc == 0, r.stderr
+    stack = cf.describe_stacks(StackName="e2e-deploy")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE" and "LastUpdatedTime" in stack
+    assert stack["Parameters"] == [{"ParameterKey": "Env", "ParameterValue": "qa"}]
+    second = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cf.describe_stack_resources(StackName="e2e-deploy")["StackResources"]}
+    assert second["Alerts"] == first["Alerts"]
+    assert second["Data"] == "e2e-deploy-qa-named" != first["Data"]
+    assert stack["Outputs"] == [{"OutputKey": "Bucket", "OutputValue": "e2e-deploy-qa-named"}]
+    sns = server.client("sns", creds, region=REGION)
+    assert sns.get_topic_attributes(TopicArn=first["Alerts"])["Attributes"]["DisplayName"] == "ALERTS-qa"
+    s3 = server.client("s3", creds, region=REGION, s3={"addressing_style": "path"})
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert "e2e-deploy-qa-named" in buckets and first["Data"] not in buckets
+    events = events_of(cf, "e2e-deploy")
+    update = events[[i for i, e in enumerate(events) if e["ResourceStatus"] == "UPDATE_IN_PROGRESS" and e["LogicalResourceId"] == "e2e-deploy"][0]:]
+    seen = [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in update]
+    assert ("Data", "UPDATE_IN_PROGRESS", "Requested update requires the creation of a new physical resource; hence creating one.") in seen
+    assert ("Alerts", "UPDATE_IN_PROGRESS", None) in seen and ("Alerts", "UPDATE_COMPLETE", None) in seen
+    assert ("Extra", "CREATE_COMPLETE", None) in seen
+    cleanup = seen.index(("e2e-deploy", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None))
+    assert seen[cleanup + 1:] == [("Data", "DELETE_IN_PROGRESS", None), ("Data", "DELETE_COMPLETE", None),
+                                  ("e2e-deploy", "UPDATE_COMPLETE", None)]
+    old_data = [e for e in update if e["LogicalResourceId"] == "Data" and e["ResourceStatus"] == "DELETE_COMPLETE"]
+    assert old_data[0]["PhysicalResourceId"] == first["Data"]
+
+    # Nothing to change: the CLI's own message and exit code, and UpdateStack's error.
+    wait_next_second()
+    r = server.aws("cloudformation", "deploy", "--template-file", str(v2), "--stack-name", "e2e-deploy", creds=creds)
+    assert r.rc == 255 and "No changes to deploy. Stack e2e-deploy is up to date" in r.stdout + r.stderr
+    r = server.aws("cloudformation", "update-stack", "--stack-name", "e2e-deploy", "--use-previous-template",
+                   "--parameters", "ParameterKey=Env,UsePreviousValue=true", creds=creds)
+    assert r.error_code() == "ValidationError" and "No updates are to be performed." in r.stderr
+    cf.delete_stack(StackName="e2e-deploy")
+    assert wait_terminal(cf, stack["StackId"])["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_failed_update_rolls_back_to_the_stack_as_it_was(server, ids):
+    creds = ids.a_alice
+    server.client("s3", ids.b_carol, region=REGION).create_bucket(Bucket="e2e-taken-by-carol")
+    cf = cfn(server, creds)
+    v1 = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "before"}}}}
+    stack_id = cf.create_stack(StackName="e2e-update-fails", TemplateBody=json.dumps(v1))["StackId"]
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    topic = cf.describe_stack_resource(StackName=stack_id, LogicalResourceId="Topic")["StackResourceDetail"]["PhysicalResourceId"]
+    v2 = {"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "after"}},
+        "Added": {"Type": "AWS::SNS::Topic"},
+        "Clash": {"Type": "AWS::S3::Bucket", "DependsOn": ["Topic", "Added"], "Properties": {"BucketName": "e2e-taken-by-carol"}},
+    }}
+    cf.update_stack(StackName=stack_id, TemplateBody=json.dumps(v2))
+    stack = wait_terminal(cf, stack_id)
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    events = events_of(cf, stack_id)
+    rollback = [e for e in events if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS"]
+    assert rollback[0]["ResourceStatusReason"] == "The following resource(s) failed to create: [Clash]. "
+    statuses = [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == "e2e-update-fails"]
+    assert statuses[-3:] == ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"]
+    sns = server.client("sns", creds, region=REGION)
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["DisplayName"] == "before"
+    resources = cf.describe_stack_resources(StackName=stack_id)["StackResources"]
+    assert [(r["LogicalResourceId"], r["PhysicalResourceId"]) for r in resources] == [("Topic", topic)]
+    assert not [t for t in sns.list_topics()["Topics"] if ":e2e-update-fails-Added-" in t["TopicArn"]]
+    assert json.loads(json.dumps(cf.get_template(StackName=stack_id)["TemplateBody"])) == v1
+    # A stack in UPDATE_ROLLBACK_COMPLETE can be updated again.
+    cf.update_stack(StackName=stack_id, TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "third"}}}}))
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "UPDATE_COMPLETE"
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["DisplayName"] == "third"
+    cf.delete_stack(StackName=stack_id)
+    wait_terminal(cf, stack_id)
+
+
+def test_create_change_set_reviews_then_executes_with_boto3_waiters(server, ids):
+    cf = cfn(server, ids.a_alice)
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, "Bucket": {"Type": "AWS::S3::Bucket"}}}
+    created = cf.create_change_set(StackName="e2e-review", ChangeSetName="first", ChangeSetType="CREATE",
+                                   TemplateBody=json.dumps(template), Description="review first")
+    assert created["Id"].startswith(f"arn:aws:cloudformation:{REGION}:{ACCOUNT_A}:changeSet/first/")
+    stack = cf.describe_stacks(StackName="e2e-review")["Stacks"][0]
+    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS" and stack["StackId"] == created["StackId"]
+    assert [(e["ResourceStatus"], e["ResourceStatusReason"]) for e in events_of(cf, "e2e-review")] == [("REVIEW_IN_PROGRESS", "User Initiated")]
+    cf.get_waiter("change_set_create_complete").wait(ChangeSetName="first", StackName="e2e-review", WaiterConfig={"Delay": 1})
+    described = cf.describe_change_set(ChangeSetName="first", StackName="e2e-review")
+    assert (described["ExecutionStatus"], described["Description"]) == ("AVAILABLE", "review first")
+    assert sorted((c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in described["Changes"]) == \
+        [("Add", "Bucket"), ("Add", "Topic")]
+    r = server.aws("cloudformation", "describe-change-set", "--change-set-name", "nope", "--stack-name", "e2e-review", creds=ids.a_alice)
+    assert r.error_code() == "ChangeSetNotFound"
+    cf.execute_change_set(ChangeSetName=created["Id"])
+    cf.get_waiter("stack_create_complete").wait(StackName="e2e-review", WaiterConfig={"Delay": 1})
+    stack = cf.describe_stacks(StackName="e2e-review")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE" and stack["ChangeSetId"] == created["Id"]
+    assert cf.describe_change_set(ChangeSetName=created["Id"])["ExecutionStatus"] == "EXECUTE_COMPLETE"
+    # A change set that changes nothing fails, with the text the CLI looks for.
+    cf.create_change_set(StackName="e2e-review", ChangeSetName="same", TemplateBody=json.dumps(template))
+    empty = cf.describe_change_set(ChangeSetName="same", StackName="e2e-review")
+    assert (empty["Status"], empty["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert empty["StatusReason"] == "The submitted information didn't contain changes. Submit different information to create a change set."
+    r = server.aws("cloudformation", "execute-change-set", "--change-set-name", "same", "--stack-name", "e2e-review", creds=ids.a_alice)
+    assert r.error_code() == "InvalidChangeSetStatus"
+    summary = cf.get_template_summary(StackName="e2e-review")
+    assert sorted(summary["ResourceTypes"]) == ["AWS::S3::Bucket", "AWS::SNS::Topic"]
+    cf.delete_stack(StackName="e2e-review")
+    cf.get_waiter("stack_delete_complete").wait(StackName=created["StackId"], WaiterConfig={"Delay": 1})

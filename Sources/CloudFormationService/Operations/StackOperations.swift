@@ -16,39 +16,109 @@ extension CloudFormationCore {
         let input = call.input
         let name = input["StackName"]?.string ?? ""
         guard CloudFormationErrors.isValidStackName(name) else { throw CloudFormationErrors.invalidStackName(name) }
-        let body = try await templateBody(call)
-        let template = try Self.parse(body)
-        let parameters = try Self.parameters(template, input["Parameters"], previous: [:])
-        try Self.checkCapabilities(template, input["Capabilities"])
+        let request = try await stackRequest(call, stack: nil)
         let account = call.caller.accountId
         if store.stack(named: name, account: account, region: call.region) != nil {
             throw AWSError("AlreadyExistsException", "Stack [\(name)] already exists")
         }
         if input["DisableRollback"]?.bool != nil, input["OnFailure"]?.string != nil {
-            throw AWSError(
-                "ValidationError", "You can specify either DisableRollback or OnFailure, but not both.")
+            throw AWSError("ValidationError", "You can specify either DisableRollback or OnFailure, but not both.")
         }
         let id = "arn:aws:cloudformation:\(call.region):\(account):stack/\(name)/\(runtime.uuid().lowercased())"
-        let notificationARNs = input["NotificationARNs"]?.array?.compactMap(\.string) ?? []
-        let context = StackContext(accountId: account, region: call.region, stackName: name, stackId: id, notificationARNs: notificationARNs)
-        let evaluation = try Self.evaluate(template, parameters, context)
-        let time = now
-        var stack = Stack(
-            id: id, name: name, account: account, region: call.region, status: StackStatus.createInProgress,
-            statusReason: "User Initiated", templateBody: body, description: template.description,
-            parameters: parameters.values.values.map { Stack.ParameterValue(key: $0.name, value: $0.value, noEcho: $0.noEcho) },
-            tags: (input["Tags"]?.array ?? []).map { Stack.Tag(key: $0["Key"]?.string ?? "", value: $0["Value"]?.string ?? "") },
-            notificationARNs: notificationARNs, capabilities: input["Capabilities"]?.array?.compactMap(\.string) ?? [],
-            roleARN: input["RoleARN"]?.string, disableRollback: input["DisableRollback"]?.bool ?? false,
-            onFailure: input["OnFailure"]?.string ?? (input["DisableRollback"]?.bool == true ? "DO_NOTHING" : "ROLLBACK"),
-            timeoutInMinutes: input["TimeoutInMinutes"]?.int, terminationProtection: input["EnableTerminationProtection"]?.bool ?? false,
-            creationTime: time, outputs: [], resources: [],
-            operation: StackOperation(kind: .create, pending: evaluation.creationOrder), actor: call.caller,
-            clientRequestToken: input["ClientRequestToken"]?.string, eventCount: 0)
+        var stack = newStack(id: id, name: name, call: call)
+        stack.onFailure = input["OnFailure"]?.string ?? (input["DisableRollback"]?.bool == true ? "DO_NOTHING" : "ROLLBACK")
         stack.disableRollback = stack.onFailure == "DO_NOTHING"
-        try await store.insert(stack, events: [stackEvent(stack, status: StackStatus.createInProgress, reason: "User Initiated", at: time)])
+        stack.timeoutInMinutes = input["TimeoutInMinutes"]?.int
+        stack.terminationProtection = input["EnableTerminationProtection"]?.bool ?? false
+        try start(creationOf: &stack, request: request, token: input["ClientRequestToken"]?.string)
+        try await store.insert(stack, events: [stackEvent(stack, status: StackStatus.createInProgress, reason: "User Initiated", at: stack.creationTime)])
         submit(id)
         return ["StackId": .string(id)]
+    }
+
+    /// What a CreateStack, UpdateStack or CreateChangeSet call asks for: the template, checked, and the values
+    /// it is evaluated with.
+    struct StackRequest {
+        var body: String
+        var template: Template
+        var parameters: ResolvedParameters
+        /// `nil`: the call leaves the stack's tags (or notification topics) as they are.
+        var tags: [Stack.Tag]?
+        var notificationARNs: [String]?
+        var capabilities: [String]
+        var roleARN: String?
+        var description: String?
+    }
+
+    /// Reads and checks a call's template and parameters (previous values from `stack`), capabilities and rules.
+    func stackRequest(_ call: OperationCall, stack: Stack?) async throws -> StackRequest {
+        let input = call.input
+        let body: String
+        if input["UsePreviousTemplate"]?.bool == true {
+            if input["TemplateBody"] != nil || input["TemplateURL"] != nil {
+                throw AWSError("ValidationError", "You cannot specify both usePreviousTemplate and Template Body/Template URL.")
+            }
+            guard let stack, stack.status != StackStatus.reviewInProgress else {
+                throw AWSError("ValidationError", "UsePreviousTemplate cannot be used on a stack that has no template.")
+            }
+            body = stack.templateBody
+        } else {
+            body = try await templateBody(call)
+        }
+        let template = try Self.parse(body)
+        let previous = Dictionary((stack?.parameters ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let parameters = try Self.parameters(template, input["Parameters"], previous: previous)
+        let capabilities = input["Capabilities"]?.array?.compactMap(\.string) ?? []
+        do {
+            try template.checkCapabilities(capabilities)
+            let context = StackContext(
+                accountId: call.caller.accountId, region: call.region, stackName: stack?.name ?? input["StackName"]?.string ?? "",
+                stackId: stack?.id ?? "")
+            try template.checkRules(parameters: parameters, context: context)
+        } catch {
+            throw error.awsError
+        }
+        return StackRequest(
+            body: body, template: template, parameters: parameters,
+            tags: input["Tags"]?.array.map { $0.map { Stack.Tag(key: $0["Key"]?.string ?? "", value: $0["Value"]?.string ?? "") } },
+            notificationARNs: input["NotificationARNs"]?.array?.compactMap(\.string), capabilities: capabilities,
+            roleARN: input["RoleARN"]?.string, description: template.description)
+    }
+
+    /// A stack that is about to be created (or reviewed), not yet stored, without a template
+    /// (``start(creationOf:request:token:)`` gives it one).
+    func newStack(id: String, name: String, call: OperationCall) -> Stack {
+        Stack(
+            id: id, name: name, account: call.caller.accountId, region: call.region, status: StackStatus.createInProgress,
+            statusReason: "User Initiated", templateBody: "", description: nil, parameters: [], tags: [], notificationARNs: [],
+            capabilities: [], roleARN: nil, disableRollback: false, onFailure: "ROLLBACK",
+            timeoutInMinutes: nil, terminationProtection: false, creationTime: now, outputs: [], resources: [], operation: nil,
+            actor: call.caller, clientRequestToken: nil, eventCount: 0)
+    }
+
+    /// Sets a stack up for its creation from a request: template, values, and the creation plan in dependency order
+    /// (the template's references and cycles are checked here, before anything is stored).
+    func start(creationOf stack: inout Stack, request: StackRequest, token: String?) throws {
+        let context = StackContext(
+            accountId: stack.account, region: stack.region, stackName: stack.name, stackId: stack.id,
+            notificationARNs: request.notificationARNs ?? stack.notificationARNs)
+        let evaluation = try Self.evaluate(request.template, request.parameters, context)
+        stack.templateBody = request.body
+        stack.description = request.description
+        stack.parameters = Self.values(request.parameters)
+        if let tags = request.tags { stack.tags = tags }
+        if let arns = request.notificationARNs { stack.notificationARNs = arns }
+        stack.capabilities = request.capabilities
+        if let role = request.roleARN { stack.roleARN = role }
+        stack.status = StackStatus.createInProgress
+        stack.statusReason = "User Initiated"
+        stack.clientRequestToken = token
+        stack.operation = StackOperation(kind: .create, pending: evaluation.creationOrder)
+    }
+
+    /// Resolved parameters as a stack stores them.
+    static func values(_ parameters: ResolvedParameters) -> [Stack.ParameterValue] {
+        parameters.values.values.map { Stack.ParameterValue(key: $0.name, value: $0.value, noEcho: $0.noEcho) }
     }
 
     /// `DeleteStack`: a missing stack is a success (B3.2); otherwise the stack's resources are deleted in the
@@ -191,7 +261,7 @@ extension CloudFormationCore {
             try template.validate()
             return template
         } catch {
-            throw AWSError(error.code, error.message)
+            throw error.awsError
         }
     }
 
@@ -205,23 +275,7 @@ extension CloudFormationCore {
         do {
             return try template.resolveParameters(inputs, previous: previous)
         } catch {
-            throw AWSError(error.code, error.message)
-        }
-    }
-
-    /// `InsufficientCapabilitiesException` when the template needs capabilities the call does not acknowledge.
-    static func checkCapabilities(_ template: Template, _ input: JSONValue?) throws {
-        let given = Set(input?.array?.compactMap(\.string) ?? [])
-        let needed = template.summary.capabilities
-        if needed.contains("CAPABILITY_NAMED_IAM") {
-            if !given.contains("CAPABILITY_NAMED_IAM") {
-                throw AWSError("InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_NAMED_IAM]")
-            }
-        } else if needed.contains("CAPABILITY_IAM"), !given.contains("CAPABILITY_IAM"), !given.contains("CAPABILITY_NAMED_IAM") {
-            throw AWSError("InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_IAM]")
-        }
-        if needed.contains("CAPABILITY_AUTO_EXPAND"), !given.contains("CAPABILITY_AUTO_EXPAND") {
-            throw AWSError("InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
+            throw error.awsError
         }
     }
 
@@ -230,7 +284,7 @@ extension CloudFormationCore {
         do {
             return try TemplateEvaluation(template: template, parameters: parameters, context: context)
         } catch {
-            throw AWSError(error.code, error.message)
+            throw error.awsError
         }
     }
 

@@ -179,6 +179,7 @@ extension CloudFormationCore {
         if let t = stack.deletionTime { s["DeletionTime"] = .number(t) }
         if let t = stack.timeoutInMinutes { s["TimeoutInMinutes"] = .number(Double(t)) }
         if let role = stack.roleARN { s["RoleARN"] = .string(role) }
+        if let changeSet = stack.changeSetID { s["ChangeSetId"] = .string(changeSet) }
         if stack.status.hasSuffix("_COMPLETE"), stack.status != StackStatus.rollbackComplete, !stack.outputs.isEmpty {
             s["Outputs"] = .array(
                 stack.outputs.map { o in

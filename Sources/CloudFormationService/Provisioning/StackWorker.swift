@@ -74,11 +74,14 @@ extension CloudFormationCore {
                 switch operation.kind {
                 case .create: try await runCreation(stack)
                 case .delete, .rollback: try await runDeletion(stack)
+                case .update: try await runUpdate(stack)
+                case .updateRollback: try await runUpdateRollback(stack)
                 }
             }
         } catch {
             logger.error("stack operation stopped", metadata: ["stack": "\(stackID)", "error": "\(error)"])
         }
+        await noteExecution(stackID)
     }
 
     /// The lookup that resolution reads made resources and other stacks' exports from.
@@ -129,19 +132,10 @@ extension CloudFormationCore {
         } catch {
             failure = error.message
         }
-        if type == nil, failure == nil {
-            failure = "Resource type \(declared.type) is not supported by Cairn"
-        }
         // The name is chosen once and stored before the handler acts, so that a creation resumed after a crash
         // makes the same resource rather than a second one.
         let resumed = stack.resource(logicalID) != nil
-        var name: String? = stack.resource(logicalID)?.physicalID
-        if name == nil, let naming = type?.naming {
-            name = properties[naming.property]?.propertyText
-                ?? ResourceContext.generatedName(
-                    stack: stack.name, logicalID: logicalID, maxLength: naming.maxLength, lowercase: naming.lowercase,
-                    random: Self.randomSuffix(runtime.uuid()))
-        }
+        let name = stack.resource(logicalID)?.physicalID ?? physicalName(type, properties, stack: stack, logicalID: logicalID)
         let metadata = try? evaluation.resolveMetadata(of: logicalID, lookup: lookup(stack))
         let time = now
         do {
@@ -165,22 +159,13 @@ extension CloudFormationCore {
             return
         }
         var provisioned: Provisioned?
-        if failure == nil, let type {
-            let context = ResourceContext(
-                client: client, origin: Self.origin(stack),
-                stackName: stack.name, stackID: stack.id, account: stack.account, region: stack.region, logicalID: logicalID,
-                stackTags: stack.tags, resumed: resumed)
-            do {
-                provisioned = try await type.create(context, properties, name)
-            } catch let error as ResourceFailure {
-                failure = error.reason
-            } catch let error as AWSError {
-                failure = ResourceFailure.handler(
-                    error, service: Self.serviceName(declared.type), requestID: runtime.uuid(), token: runtime.uuid().lowercased()
-                ).reason
-            } catch {
-                failure = "Internal Failure"
-                logger.error("resource handler failed", metadata: ["resource": "\(logicalID)", "error": "\(error)"])
+        if failure == nil {
+            let resolved = properties
+            switch await perform(stack, logicalID, type: declared.type, resumed: resumed, { type, context in
+                try await type.create(context, resolved, name)
+            }) {
+            case .success(let made): provisioned = made
+            case .failure(let error): failure = error.reason
             }
         }
         let end = now
@@ -293,22 +278,7 @@ extension CloudFormationCore {
                 s.resources[index].updated = start
                 return ([resourceEvent(s, s.resources[index], status: StackStatus.deleteInProgress, reason: nil, physicalID: resource.physicalID, at: start)], ())
             }
-            var failure: String?
-            if let type = ResourceTypes.all[resource.type] {
-                let context = ResourceContext(
-                    client: client, origin: Self.origin(current),
-                    stackName: current.name, stackID: current.id, account: current.account, region: current.region,
-                    logicalID: logicalID, stackTags: current.tags)
-                do {
-                    try await type.delete(context, resource)
-                } catch let error as AWSError {
-                    failure = ResourceFailure.handler(
-                        error, service: Self.serviceName(resource.type), requestID: runtime.uuid(), token: runtime.uuid().lowercased()
-                    ).reason
-                } catch {
-                    failure = "Internal Failure"
-                }
-            }
+            let failure = await delete(resource, of: current)
             let end = now
             try await store.change(stack.id) { s in
                 s.operation?.pending.removeFirst()
@@ -357,6 +327,52 @@ extension CloudFormationCore {
             s.deletionTime = time
             return ([stackEvent(s, status: StackStatus.deleteComplete, reason: nil, at: time)], ())
         }
+    }
+
+    /// The name a named type's new resource gets: the template's, or a generated one (B2).
+    func physicalName(_ type: ResourceType?, _ properties: JSONValue, stack: Stack, logicalID: String) -> String? {
+        guard let naming = type?.naming else { return nil }
+        return properties[naming.property]?.propertyText
+            ?? ResourceContext.generatedName(
+                stack: stack.name, logicalID: logicalID, maxLength: naming.maxLength, lowercase: naming.lowercase,
+                random: Self.randomSuffix(runtime.uuid()))
+    }
+
+    /// Runs a resource handler for a stack, turning its failure into CloudFormation's status reason; a type Cairn
+    /// does not host fails with a reason that says so.
+    func perform<T: Sendable>(
+        _ stack: Stack, _ logicalID: String, type typeName: String, resumed: Bool = false,
+        _ body: @Sendable (ResourceType, ResourceContext) async throws -> T
+    ) async -> Result<T, ResourceFailure> {
+        guard let type = ResourceTypes.all[typeName] else {
+            return .failure(ResourceFailure(reason: "Resource type \(typeName) is not supported by Cairn"))
+        }
+        let context = ResourceContext(
+            client: client, origin: Self.origin(stack), stackName: stack.name, stackID: stack.id, account: stack.account,
+            region: stack.region, logicalID: logicalID, stackTags: stack.tags, resumed: resumed)
+        do {
+            return .success(try await body(type, context))
+        } catch let error as ResourceFailure {
+            return .failure(error)
+        } catch let error as AWSError {
+            return .failure(
+                ResourceFailure.handler(error, service: Self.serviceName(typeName), requestID: runtime.uuid(), token: runtime.uuid().lowercased()))
+        } catch {
+            logger.error("resource handler failed", metadata: ["resource": "\(logicalID)", "error": "\(error)"])
+            return .failure(ResourceFailure(reason: "Internal Failure"))
+        }
+    }
+
+    /// Deletes a resource through its handler; returns the failure reason, or `nil` once it is gone. A type Cairn
+    /// does not host was never made, so there is nothing to delete.
+    func delete(_ resource: StackResource, of stack: Stack) async -> String? {
+        guard ResourceTypes.all[resource.type] != nil else { return nil }
+        if case .failure(let error) = await perform(stack, resource.logicalID, type: resource.type, { type, context in
+            try await type.delete(context, resource)
+        }) {
+            return error.reason
+        }
+        return nil
     }
 
     /// The service name CloudFormation's handler messages give (`Service: S3`).

@@ -48,6 +48,39 @@ package struct Stack: Codable, Sendable, Equatable {
     package var clientRequestToken: String?
     /// How many events the stack has (the next one's number in the events namespace).
     package var eventCount: Int
+    /// The change set whose execution set the current template (`ChangeSetId`).
+    package var changeSetID: String? = nil
+
+    /// What an update may have to go back to: the stack as it was before the update started.
+    package struct Snapshot: Codable, Sendable, Equatable {
+        package var templateBody: String
+        package var description: String?
+        package var parameters: [ParameterValue]
+        package var tags: [Tag]
+        package var notificationARNs: [String]
+        package var capabilities: [String]
+        package var outputs: [Output]
+        package var resources: [StackResource]
+    }
+
+    /// The parts of the stack an update changes, as they are now.
+    package var snapshot: Snapshot {
+        Snapshot(
+            templateBody: templateBody, description: description, parameters: parameters, tags: tags,
+            notificationARNs: notificationARNs, capabilities: capabilities, outputs: outputs, resources: resources)
+    }
+
+    /// Puts back what a snapshot holds.
+    package mutating func restore(_ snapshot: Snapshot) {
+        templateBody = snapshot.templateBody
+        description = snapshot.description
+        parameters = snapshot.parameters
+        tags = snapshot.tags
+        notificationARNs = snapshot.notificationARNs
+        capabilities = snapshot.capabilities
+        outputs = snapshot.outputs
+        resources = snapshot.resources
+    }
 
     /// One parameter's value: `noEcho` values are shown as `****`.
     package struct ParameterValue: Codable, Sendable, Equatable {
@@ -111,7 +144,7 @@ package struct StackResource: Codable, Sendable, Equatable {
 package struct StackOperation: Codable, Sendable, Equatable {
     /// What the operation does.
     package enum Kind: String, Codable, Sendable {
-        case create, delete, rollback
+        case create, delete, rollback, update, updateRollback
     }
 
     package var kind: Kind
@@ -122,13 +155,20 @@ package struct StackOperation: Codable, Sendable, Equatable {
     package var failed: [String]
     /// The resources a deletion keeps (`RetainResources`).
     package var retain: [String]
+    /// The stack before an update (for its rollback).
+    package var previous: Stack.Snapshot? = nil
+    /// Resources no longer part of the stack, deleted in the update's cleanup phase (replaced and removed ones).
+    package var cleanup: [StackResource] = []
+    /// Whether an update (or its rollback) has reached its cleanup phase.
+    package var cleaningUp = false
     /// The parameters, pseudo parameters and conditions are evaluated again from the stored stack when a plan
     /// resumes; what stays fixed is this list of steps and the stack's resources.
-    package init(kind: Kind, pending: [String], failed: [String] = [], retain: [String] = []) {
+    package init(kind: Kind, pending: [String], failed: [String] = [], retain: [String] = [], previous: Stack.Snapshot? = nil) {
         self.kind = kind
         self.pending = pending
         self.failed = failed
         self.retain = retain
+        self.previous = previous
     }
 }
 
@@ -161,4 +201,43 @@ package enum StackStatus {
     static let deleteFailed = "DELETE_FAILED"
     static let deleteSkipped = "DELETE_SKIPPED"
     static let reviewInProgress = "REVIEW_IN_PROGRESS"
+    static let updateInProgress = "UPDATE_IN_PROGRESS"
+    static let updateComplete = "UPDATE_COMPLETE"
+    static let updateFailed = "UPDATE_FAILED"
+    static let updateCleanup = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    static let updateRollbackInProgress = "UPDATE_ROLLBACK_IN_PROGRESS"
+    static let updateRollbackCleanup = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"
+    static let updateRollbackComplete = "UPDATE_ROLLBACK_COMPLETE"
+    static let updateRollbackFailed = "UPDATE_ROLLBACK_FAILED"
+
+    /// The states from which a stack can be updated (B3.2).
+    static let updatable: Set<String> = [
+        createComplete, updateComplete, updateRollbackComplete, "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE",
+    ]
 }
+
+/// A change set: a proposed stack operation, with the changes it would make, kept until it is executed or deleted.
+package struct ChangeSet: Codable, Sendable, Equatable {
+    /// The change set ARN: `arn:aws:cloudformation:<region>:<account>:changeSet/<name>/<uuid>`.
+    package var id: String
+    package var name: String
+    package var stackID: String
+    package var stackName: String
+    /// `CREATE` or `UPDATE`.
+    package var type: String
+    package var templateBody: String
+    package var description: String?
+    package var parameters: [Stack.ParameterValue]
+    package var tags: [Stack.Tag]
+    package var notificationARNs: [String]
+    package var capabilities: [String]
+    package var roleARN: String?
+    package var onStackFailure: String?
+    package var status: String
+    package var executionStatus: String
+    package var statusReason: String?
+    package var creationTime: Double
+    /// The changes, as DescribeChangeSet's `Changes` members.
+    package var changes: [JSONValue]
+}
+

@@ -12,10 +12,12 @@ package import Storage
 package final class StackStore: Sendable {
     static let stacksNamespace = "cloudformation.stacks"
     static let eventsNamespace = "cloudformation.events"
+    static let changeSetsNamespace = "cloudformation.changesets"
 
     let writer: StateWriter
     let stacks: StateRegistry<Stack>
     let events: StateRegistry<StackEvent>
+    let changeSets: StateRegistry<ChangeSet>
 
     /// Loads the stacks and their events from the state store.
     package init(state: any StateStore) async throws {
@@ -23,6 +25,7 @@ package final class StackStore: Sendable {
         self.writer = writer
         stacks = try await StateRegistry(Self.stacksNamespace, writer: writer)
         events = try await StateRegistry(Self.eventsNamespace, writer: writer)
+        changeSets = try await StateRegistry(Self.changeSetsNamespace, writer: writer)
     }
 
     /// The stack a `StackName` member names in an account and region: by id (deleted stacks too), or the live stack
@@ -61,6 +64,19 @@ package final class StackStore: Sendable {
     func change<T: Sendable>(
         _ stackID: String, _ body: (inout Stack) throws -> (events: [StackEvent], result: T)
     ) async throws -> T {
+        try await change(stackID, changeSets: [:], body)
+    }
+
+    /// The change sets of a stack, oldest first.
+    func changeSets(of stackID: String) -> [ChangeSet] {
+        changeSets.snapshot.values.filter { $0.stackID == stackID }.sorted { ($0.creationTime, $0.id) < ($1.creationTime, $1.id) }
+    }
+
+    /// Changes a stack, adds events and stores or removes change sets, in one transaction.
+    func change<T: Sendable>(
+        _ stackID: String, changeSets updates: [String: ChangeSet?],
+        _ body: (inout Stack) throws -> (events: [StackEvent], result: T)
+    ) async throws -> T {
         try await writer.transaction { tx in
             guard var stack = tx[stacks, stackID] else { throw AWSError("ValidationError", "Stack with id \(stackID) does not exist") }
             let (added, result) = try body(&stack)
@@ -69,14 +85,16 @@ package final class StackStore: Sendable {
                 stack.eventCount += 1
             }
             tx[stacks, stackID] = stack
+            for (id, changeSet) in updates { tx[changeSets, id] = changeSet }
             return result
         }
     }
 
-    /// Stores a new stack with its first events.
-    func insert(_ stack: Stack, events added: [StackEvent]) async throws {
+    /// Stores a new stack with its first events (and the change set that made it, if any).
+    func insert(_ stack: Stack, events added: [StackEvent], changeSet: ChangeSet? = nil) async throws {
         var stack = stack
         try await writer.transaction { tx in
+            if let changeSet { tx[changeSets, changeSet.id] = changeSet }
             for event in added {
                 tx[events, Self.eventKey(stack.id, stack.eventCount)] = event
                 stack.eventCount += 1
