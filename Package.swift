@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "CloudFormationService",
             dependencies: serviceDependencies + [
-                serviceLifecycle, .product(name: "Yams", package: "Yams"),
+                serviceLifecycle, .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

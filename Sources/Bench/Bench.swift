@@ -48,7 +48,7 @@ struct CairnBench: AsyncParsableCommand {
     var deliveryBacklog = 200_000
 
     @Option(help: "Scenarios to run, comma-separated: describe, moto, lookup, s3put, s3get (s3 = both), delivery.")
-    var scenarios = "describe,moto,lookup,s3put,s3get,delivery"
+    var scenarios = "describe,moto,lookup,s3put,s3get,delivery,cfn"
 
     @Option(help: "S3 object sizes, comma-separated (bytes, or with K/KiB/M/MiB).")
     var s3Sizes = "4KiB,8MiB"
@@ -60,7 +60,7 @@ struct CairnBench: AsyncParsableCommand {
     var s3Warmup = 1.0
 
     /// The scenario names `--scenarios` accepts.
-    static let knownScenarios: Set<String> = ["describe", "moto", "lookup", "s3put", "s3get", "s3", "delivery"]
+    static let knownScenarios: Set<String> = ["describe", "moto", "lookup", "s3put", "s3get", "s3", "delivery", "cfn"]
 
     /// The requested scenario names.
     var wantedScenarios: Set<String> {
@@ -88,7 +88,7 @@ struct CairnBench: AsyncParsableCommand {
         let unknown = wantedScenarios.subtracting(Self.knownScenarios)
         guard unknown.isEmpty else {
             throw ValidationError(
-                "unknown scenario(s) \(unknown.sorted().joined(separator: ", ")); known: describe, moto, lookup, s3put, s3get, s3, delivery")
+                "unknown scenario(s) \(unknown.sorted().joined(separator: ", ")); known: describe, moto, lookup, s3put, s3get, s3, delivery, cfn")
         }
         guard let sizes = objectSizes, sizes.allSatisfy({ $0 <= 1 << 30 }) else {
             throw ValidationError("--s3-sizes must be sizes in 1 B...1 GiB, e.g. 4KiB,8MiB")
@@ -256,7 +256,21 @@ final class Runner: @unchecked Sendable {
             delivery = try await runDelivery(backlog: deliveryBacklog, seedBatch: seedBatch)
         }
 
-        if describe != nil || !lookups.isEmpty || delivery != nil { say("\nTargets") }
+        var stacks: (cairn: (create: Double, delete: Double), moto: (create: Double, delete: Double)?)?
+        if wanted.contains("cfn") {
+            stacks = try await runStackScenario()
+        }
+
+        if describe != nil || !lookups.isEmpty || delivery != nil || stacks != nil { say("\nTargets") }
+        if let stacks {
+            let motoText = stacks.moto.map { String(format: ", moto %.2f s", $0.create) } ?? ", moto not measured"
+            let faster = stacks.moto.map { stacks.cairn.create < $0.create } ?? true
+            say(
+                "  \(verdict(stacks.cairn.create <= 1 && faster)) 100-resource stack CREATE_COMPLETE within 1 s and faster than moto: "
+                    + String(format: "cairn %.2f s", stacks.cairn.create) + motoText
+                    + String(format: " (deletion: cairn %.2f s", stacks.cairn.delete)
+                    + (stacks.moto.map { String(format: ", moto %.2f s)", $0.delete) } ?? ")"))
+        }
         if let describe {
             if let moto {
                 let ratio = describe.throughput / moto.throughput
@@ -288,6 +302,29 @@ final class Runner: @unchecked Sendable {
                         delivery.load.throughput))
         }
         summarize(s3)
+    }
+
+    /// The `cfn` scenario against Cairn, then against moto_server when it is on PATH (median of 5 runs each).
+    private func runStackScenario() async throws -> (cairn: (create: Double, delete: Double), moto: (create: Double, delete: Double)?) {
+        say("\n[6] CloudFormation: a 100-resource stack (40 buckets, 40 bucket policies, 20 topics), median of 5 runs")
+        let (server, endpoint) = try await startCairn(dataDir: root + "/cfn")
+        let cairn = try await runStacks(endpoint: endpoint, runs: 5)
+        say(String(format: "    cairn: CreateStack to CREATE_COMPLETE %.3f s, DeleteStack to DELETE_COMPLETE %.3f s", cairn.create, cairn.delete))
+        await stop(server)
+        guard let motoServer = findOnPath("moto_server") else {
+            say("    moto_server is not on PATH: no comparison")
+            return (cairn, nil)
+        }
+        let port = try freeLoopbackPort()
+        let process = try start(
+            ChildProcess(
+                name: "moto_server", executable: motoServer, arguments: ["-H", "127.0.0.1", "-p", String(port)],
+                logPath: root + "/moto-cfn.log"))
+        try await waitUntilAnswering(client, url: "http://127.0.0.1:\(port)/moto-api/", process: process, anyStatus: true, timeout: .seconds(60))
+        let moto = try await runStacks(endpoint: "http://127.0.0.1:\(port)", runs: 5)
+        say(String(format: "    moto:  CreateStack to CREATE_COMPLETE %.3f s, DeleteStack to DELETE_COMPLETE %.3f s", moto.create, moto.delete))
+        await stop(process)
+        return (cairn, moto)
     }
 
     /// Prints the S3 runs as one table (no targets: numbers only).

@@ -1,6 +1,7 @@
 import OrderedCollections
 import Storage
 import AWSCore
+import Crypto
 import Foundation
 import Gateway
 import Logging
@@ -24,6 +25,55 @@ final class CloudFormationCore: Sendable {
 
     /// The current time in epoch seconds, with milliseconds.
     var now: Double { (runtime.now() * 1000).rounded(.down) / 1000 }
+
+    /// Changes a stack, adds its events and stores or removes change sets in one transaction (``StackStore``), then
+    /// sends the new events to the stack's notification topics.
+    @discardableResult
+    func change<T: Sendable>(
+        _ stackID: String, changeSets: [String: ChangeSet?] = [:], _ body: (inout Stack) throws -> (events: [StackEvent], result: T)
+    ) async throws -> T {
+        let (result, stack, events) = try await store.change(stackID, changeSets: changeSets) {
+            s -> (events: [StackEvent], result: (T, Stack, [StackEvent])) in
+            let (events, result) = try body(&s)
+            return (events, (result, s, events))
+        }
+        await notify(stack, events)
+        return result
+    }
+
+    /// Stores a new stack with its first events (and the change set that made it), then sends the events to its
+    /// notification topics.
+    func insert(_ stack: Stack, events: [StackEvent], changeSet: ChangeSet? = nil) async throws {
+        try await store.insert(stack, events: events, changeSet: changeSet)
+        await notify(stack, events)
+    }
+
+    /// Publishes each event to each of the stack's `NotificationARNs`, as CloudFormation does (B7): subject `AWS
+    /// CloudFormation Notification`, one `Key='Value'` line per field. The publish is made for the stack's caller;
+    /// a topic that refuses it or is gone does not hold up the stack.
+    func notify(_ stack: Stack, _ events: [StackEvent]) async {
+        guard !stack.notificationARNs.isEmpty else { return }
+        for event in events {
+            let fields: [(String, String)] = [
+                ("StackId", event.stackID), ("Timestamp", Timestamp.iso8601Millis(event.timestamp)), ("EventId", event.eventID),
+                ("LogicalResourceId", event.logicalID), ("Namespace", stack.account), ("PhysicalResourceId", event.physicalID),
+                ("PrincipalId", stack.actor.principalId), ("ResourceProperties", event.properties ?? "null"),
+                ("ResourceStatus", event.status), ("ResourceStatusReason", event.reason ?? ""), ("ResourceType", event.resourceType),
+                ("StackName", event.stackName), ("ClientRequestToken", event.clientRequestToken ?? "null"),
+            ]
+            let message = fields.map { "\($0.0)='\($0.1)'\n" }.joined()
+            for topic in stack.notificationARNs {
+                do {
+                    _ = try await client.call(
+                        "sns", "Publish",
+                        ["TopicArn": .string(topic), "Subject": "AWS CloudFormation Notification", "Message": .string(message)],
+                        as: Self.origin(stack))
+                } catch {
+                    logger.warning("stack notification not sent", metadata: ["topic": "\(topic)", "error": "\(error)"])
+                }
+            }
+        }
+    }
 
     /// A stack-level event (its id is a UUID; B2).
     func stackEvent(_ stack: Stack, status: String, reason: String?, at time: Double) -> StackEvent {
@@ -52,8 +102,17 @@ final class CloudFormationCore: Sendable {
 
     /// The origin of the calls a stack's operation makes: its actor, marked as invoked by CloudFormation, with the
     /// stack's NoEcho values masked in their records.
+    ///
+    /// CloudFormation acts with forward-access credentials of its caller: the records show the caller's identity
+    /// with a temporary (`ASIA`) access key and a session context, even for an IAM user or root (B10.2, real records).
+    /// The key is derived from the stack and the operation, so a plan resumed after a restart acts with the same one.
     static func origin(_ stack: Stack) -> CallOrigin {
-        var origin = CallOrigin.onBehalf(of: stack.actor, region: stack.region, by: "cloudformation.amazonaws.com")
+        var caller = stack.actor
+        let seed = SHA256.hash(data: Data((stack.id + "|" + caller.accessKeyId + "|" + (stack.clientRequestToken ?? "")).utf8))
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        caller.accessKeyId = "ASIA" + String(seed.prefix(16).map { alphabet[Int($0) % alphabet.count] })
+        if caller.sessionIssuedAt == nil { caller.sessionIssuedAt = Int64(stack.lastUpdatedTime ?? stack.creationTime) }
+        var origin = CallOrigin.onBehalf(of: caller, region: stack.region, by: "cloudformation.amazonaws.com")
         origin.masked = stack.secrets
         return origin
     }

@@ -24,19 +24,24 @@ package struct ServiceClient: Sendable {
     /// Calls an operation of a modeled service (JSON 1.1 or Query), named by the service's signing name (`sns`,
     /// `cloudtrail`, `config`, `sts`) and the operation's model name, with input shaped like the model's input.
     ///
+    /// With `coercingScalars`, string values of boolean and number members are read as such first (for callers
+    /// whose values are text, as CloudFormation's resource properties are).
+    ///
     /// - Returns: the output, shaped like the model's output.
     /// - Throws: the call's ``AWSError`` (recorded in its event like any failure); another error only when the
     ///   event could not be stored.
-    package func call(_ serviceName: String, _ operation: String, _ input: JSONValue = .object([:]), as origin: CallOrigin) async throws
-        -> JSONValue
-    {
+    package func call(
+        _ serviceName: String, _ operation: String, _ input: JSONValue = .object([:]), as origin: CallOrigin, coercingScalars: Bool = false
+    ) async throws -> JSONValue {
         guard let service = pipeline.service(named: serviceName) else {
             throw AWSError("UnknownService", "No service named \(serviceName) is hosted.")
         }
         guard let model = service.model.operations[operation], service.operations[operation] != nil else {
             throw CallPipeline.unknownOperation(service, operation)
         }
-        let decoded = Result { () throws(AWSError) in try ShapeCodec(model: service.model).validate(input, shape: model.input) }
+        let codec = ShapeCodec(model: service.model)
+        let given = coercingScalars ? model.input.map { codec.coercingScalars(input, shape: $0) } ?? input : input
+        let decoded = Result { () throws(AWSError) in try codec.validate(given, shape: model.input) }
         let runtime = pipeline.runtime
         return try await pipeline.perform(
             service, operation, input: decoded, origin: origin, requestID: runtime.uuid(), now: Int64(runtime.now())

@@ -570,3 +570,179 @@ def test_create_change_set_reviews_then_executes_with_boto3_waiters(server, ids)
     assert sorted(summary["ResourceTypes"]) == ["AWS::S3::Bucket", "AWS::SNS::Topic"]
     cf.delete_stack(StackName="e2e-review")
     cf.get_waiter("stack_delete_complete").wait(StackName=created["StackId"], WaiterConfig={"Delay": 1})
+
+
+CONFIG_TEMPLATE = """
+Resources:
+  ConfigBucket:
+    Type: AWS::S3::Bucket
+  ConfigBucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref ConfigBucket
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: config.amazonaws.com}
+            Action: s3:GetBucketAcl
+            Resource: !GetAtt ConfigBucket.Arn
+          - Effect: Allow
+            Principal: {Service: config.amazonaws.com}
+            Action: s3:PutObject
+            Resource: !Sub "${ConfigBucket.Arn}/AWSLogs/${AWS::AccountId}/Config/*"
+            Condition: {StringEquals: {"s3:x-amz-acl": bucket-owner-full-control}}
+  # As in AWS's own samples, the channel does not depend on the recorder.
+  DeliveryChannel:
+    Type: AWS::Config::DeliveryChannel
+    DependsOn: ConfigBucketPolicy
+    Properties:
+      S3BucketName: !Ref ConfigBucket
+      ConfigSnapshotDeliveryProperties:
+        DeliveryFrequency: Six_Hours
+  Recorder:
+    Type: AWS::Config::ConfigurationRecorder
+    Properties:
+      RoleARN: !Sub "arn:aws:iam::${AWS::AccountId}:role/config-role"
+      RecordingGroup:
+        AllSupported: true
+        IncludeGlobalResourceTypes: true
+  Versioning:
+    Type: AWS::Config::ConfigRule
+    DependsOn: Recorder
+    Properties:
+      Source: {Owner: AWS, SourceIdentifier: S3_BUCKET_VERSIONING_ENABLED}
+      Scope: {ComplianceResourceTypes: ["AWS::S3::Bucket"]}
+Outputs:
+  RuleArn:
+    Value: !GetAtt Versioning.Arn
+"""
+
+
+def test_config_recorder_channel_and_rule(server, ids):
+    creds = ids.a_bob
+    region = "eu-west-1"  # a region of its own: one recorder per region
+    cf = server.client("cloudformation", creds, region=region)
+    stack_id = cf.create_stack(StackName="e2e-config", TemplateBody=CONFIG_TEMPLATE)["StackId"]
+    stack = wait_terminal(cf, stack_id)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", [
+        (e["LogicalResourceId"], e.get("ResourceStatusReason")) for e in events_of(cf, stack_id) if "FAILED" in e["ResourceStatus"]]
+    config = server.client("config", creds, region=region)
+    recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
+    assert [(r["name"], r["recordingGroup"]["allSupported"]) for r in recorders] == [("default", True)]
+    channel = config.describe_delivery_channels()["DeliveryChannels"][0]
+    assert channel["name"].startswith("e2e-config-DeliveryChannel-")
+    assert channel["configSnapshotDeliveryProperties"] == {"deliveryFrequency": "Six_Hours"}
+    # Started once both exist, as AWS does.
+    assert config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"][0]["recording"] is True
+    rule = config.describe_config_rules()["ConfigRules"][0]
+    assert rule["ConfigRuleName"].startswith("e2e-config-Versioning-")
+    assert stack["Outputs"] == [{"OutputKey": "RuleArn", "OutputValue": rule["ConfigRuleArn"]}]
+    # Config wrote its check file into the bucket: like AWS, the bucket cannot be deleted while it holds objects.
+    cf.delete_stack(StackName="e2e-config")
+    stack = wait_terminal(cf, stack_id)
+    assert (stack["StackStatus"], stack["StackStatusReason"]) == ("DELETE_FAILED", "The following resource(s) failed to delete: [ConfigBucket]. ")
+    failed = [e for e in events_of(cf, stack_id) if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] == "ConfigBucket"]
+    assert failed[0]["ResourceStatusReason"].startswith('Resource handler returned message: "The bucket you tried to delete is not empty')
+    assert failed[0]["ResourceStatusReason"].endswith("HandlerErrorCode: GeneralServiceException)")
+    cf.delete_stack(StackName=stack_id, RetainResources=["ConfigBucket"])
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    retained = [e for e in events_of(cf, stack_id) if e["LogicalResourceId"] == "ConfigBucket"][-1]
+    assert retained["ResourceStatus"] == "DELETE_SKIPPED"
+    server.client("s3", creds, region=region).head_bucket(Bucket=retained["PhysicalResourceId"])
+    assert config.describe_configuration_recorders()["ConfigurationRecorders"] == []
+    assert config.describe_delivery_channels()["DeliveryChannels"] == []
+    assert config.describe_config_rules()["ConfigRules"] == []
+
+
+def test_stack_events_reach_the_notification_topics(server, ids):
+    from test_sns import Subscriber, confirmed_http_subscription
+
+    creds = ids.a_alice
+    sns = server.client("sns", creds, region=REGION)
+    topic = sns.create_topic(Name="e2e-stack-events")["TopicArn"]
+    sub = Subscriber()
+    try:
+        confirmed_http_subscription(server, sns, topic, sub)
+        cf = cfn(server, creds)
+        stack_id = cf.create_stack(StackName="e2e-notified", NotificationARNs=[topic],
+                                   TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}))["StackId"]
+        assert wait_terminal(cf, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+        server.flush()
+        events = events_of(cf, stack_id)
+        sub.wait(1 + len(events))
+        notes = [m for _, m in sub.messages("Notification")]
+        assert {n["Subject"] for n in notes} == {"AWS CloudFormation Notification"}
+        # One message per event (SNS does not keep their order on the way to an endpoint).
+        bodies = {n["Message"].split("EventId='")[1].split("'")[0]: n["Message"] for n in notes}
+        assert sorted(bodies) == sorted(e["EventId"] for e in events)
+        first = bodies[events[0]["EventId"]]
+        user = server.client("sts", creds, region=REGION).get_caller_identity()["UserId"]
+        assert first.startswith(f"StackId='{stack_id}'\nTimestamp='")
+        assert first.endswith(
+            f"LogicalResourceId='e2e-notified'\nNamespace='{ACCOUNT_A}'\nPhysicalResourceId='{stack_id}'\n"
+            f"PrincipalId='{user}'\nResourceProperties='null'\nResourceStatus='CREATE_IN_PROGRESS'\n"
+            "ResourceStatusReason='User Initiated'\nResourceType='AWS::CloudFormation::Stack'\nStackName='e2e-notified'\n"
+            "ClientRequestToken='null'\n")
+        for e in events:
+            assert f"ResourceStatus='{e['ResourceStatus']}'\n" in bodies[e["EventId"]]
+        cf.delete_stack(StackName=stack_id)
+        wait_terminal(cf, stack_id)
+    finally:
+        sub.close()
+
+
+def test_provisioning_calls_use_the_caller_s_forward_access_session(server, ids):
+    creds = ids.a_alice
+    cf = cfn(server, creds)
+    stack_id = cf.create_stack(StackName="e2e-fas", TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}))["StackId"]
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    arn = cf.describe_stack_resource(StackName=stack_id, LogicalResourceId="T")["StackResourceDetail"]["PhysicalResourceId"]
+    ct = server.client("cloudtrail", ids.a_lookup, region=REGION)
+    made = [r for r in records(lookup_all(ct, LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": arn}]))
+            if r["eventName"] == "CreateTopic"]
+    identity = made[0]["userIdentity"]
+    assert identity["type"] == "IAMUser" and identity["userName"] == "alice"
+    assert identity["accessKeyId"].startswith("ASIA") and len(identity["accessKeyId"]) == 20
+    assert identity["accessKeyId"] != creds.access_key
+    assert identity["sessionContext"]["attributes"]["mfaAuthenticated"] == "false"
+    assert list(identity)[-1] == "invokedBy" and identity["invokedBy"] == "cloudformation.amazonaws.com"
+    cf.delete_stack(StackName=stack_id)
+    wait_terminal(cf, stack_id)
+
+
+def test_nested_stacks_are_made_followed_and_deleted_with_their_parent(server, ids):
+    creds = ids.a_alice
+    s3 = server.client("s3", creds, region=REGION, s3={"addressing_style": "path"})
+    s3.create_bucket(Bucket="e2e-nested-templates")
+    child = {"Parameters": {"Label": {"Type": "String"}},
+             "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Label"}}}},
+             "Outputs": {"TopicArn": {"Value": {"Ref": "Topic"}}}}
+    s3.put_object(Bucket="e2e-nested-templates", Key="child.json", Body=json.dumps(child).encode())
+    parent = {"Resources": {
+        "Child": {"Type": "AWS::CloudFormation::Stack",
+                  "Properties": {"TemplateURL": "https://e2e-nested-templates.s3.amazonaws.com/child.json",
+                                 "Parameters": {"Label": "from-parent"}}},
+        "Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [{"Fn::GetAtt": ["Child", "Outputs.TopicArn"]}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                                                                       "Action": "sns:Publish", "Resource": "*"}]}}},
+    }, "Outputs": {"Topic": {"Value": {"Fn::GetAtt": ["Child", "Outputs.TopicArn"]}}}}
+    cf = cfn(server, creds)
+    parent_id = cf.create_stack(StackName="e2e-parent", TemplateBody=json.dumps(parent))["StackId"]
+    stack = wait_terminal(cf, parent_id)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", [e.get("ResourceStatusReason") for e in events_of(cf, parent_id)]
+    child_id = cf.describe_stack_resource(StackName=parent_id, LogicalResourceId="Child")["StackResourceDetail"]["PhysicalResourceId"]
+    nested = cf.describe_stacks(StackName=child_id)["Stacks"][0]
+    assert nested["StackName"].startswith("e2e-parent-Child-")
+    assert (nested["ParentId"], nested["RootId"], nested["StackStatus"]) == (parent_id, parent_id, "CREATE_COMPLETE")
+    assert nested["Parameters"] == [{"ParameterKey": "Label", "ParameterValue": "from-parent"}]
+    topic = nested["Outputs"][0]["OutputValue"]
+    assert stack["Outputs"] == [{"OutputKey": "Topic", "OutputValue": topic}]
+    sns = server.client("sns", creds, region=REGION)
+    assert json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])["Statement"][0]["Principal"] == \
+        {"Service": "s3.amazonaws.com"}
+    cf.delete_stack(StackName=parent_id)
+    assert wait_terminal(cf, parent_id)["StackStatus"] == "DELETE_COMPLETE"
+    assert cf.describe_stacks(StackName=child_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+    assert topic not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]

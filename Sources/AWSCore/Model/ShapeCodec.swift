@@ -45,6 +45,35 @@ package struct ShapeCodec: Sendable {
     /// Type-checks an input built in process (by another service) against an input shape, exactly as a decoded
     /// JSON body is checked: unknown members are dropped and timestamps given as text become epoch seconds.
     /// - Throws: `SerializationException` for a value of the wrong type.
+    /// A value with its string scalars read as the booleans and numbers the shape declares where they parse
+    /// (`"true"` for a boolean member, `"60"` for an integer one); everything else is left as it is. For callers
+    /// whose values are text by nature (CloudFormation hands resource properties to services as strings).
+    package func coercingScalars(_ value: JSONValue, shape shapeName: String) -> JSONValue {
+        let shape = model.shape(shapeName)
+        switch (shape.type, value) {
+        case ("structure", .object(let members)):
+            var out = members
+            for member in shape.members ?? [] {
+                if let v = members[member.name] { out[member.name] = coercingScalars(v, shape: member.shape) }
+            }
+            return .object(out)
+        case ("list", .array(let items)):
+            return .array(items.map { coercingScalars($0, shape: shape.member!) })
+        case ("map", .object(let entries)):
+            return .object(entries.mapValues { coercingScalars($0, shape: shape.value!) })
+        case ("boolean", .string(let text)):
+            switch text.lowercased() {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default: return value
+            }
+        case ("integer", .string(let text)), ("long", .string(let text)), ("double", .string(let text)), ("float", .string(let text)):
+            return Double(text).map(JSONValue.number) ?? value
+        default:
+            return value
+        }
+    }
+
     package func validate(_ value: JSONValue, shape shapeName: String?) throws(AWSError) -> JSONValue {
         guard case .object = value else { throw AWSError("SerializationException", "Start of list found where not expected") }
         guard let shapeName else { return .object([:]) }

@@ -57,7 +57,7 @@ extension CloudFormationCore {
             executed.executionStatus = "EXECUTE_IN_PROGRESS"
             updates[changeSet] = executed
         }
-        try await store.change(stackID, changeSets: updates) { s in
+        try await change(stackID, changeSets: updates) { s in
             let previous = s.snapshot
             s.templateBody = request.body
             s.description = request.description
@@ -195,11 +195,11 @@ extension CloudFormationCore {
             statusReason: empty ? "The submitted information didn't contain changes. Submit different information to create a change set." : nil,
             creationTime: now, changes: changes)
         if let created {
-            try await store.insert(
+            try await insert(
                 created, events: [stackEvent(created, status: StackStatus.reviewInProgress, reason: "User Initiated", at: created.creationTime)],
                 changeSet: changeSet)
         } else {
-            try await store.change(stack.id, changeSets: [id: changeSet]) { _ in ([], ()) }
+            try await change(stack.id, changeSets: [id: changeSet]) { _ in ([], ()) }
         }
         return ["Id": .string(id), "StackId": .string(stack.id)]
     }
@@ -273,7 +273,7 @@ extension CloudFormationCore {
             throw AWSError("InvalidChangeSetStatus", "Cannot delete ChangeSet in status EXECUTE_IN_PROGRESS")
         }
         let removal: [String: ChangeSet?] = [c.id: nil]
-        try await store.change(c.stackID, changeSets: removal) { _ in ([], ()) }
+        try await change(c.stackID, changeSets: removal) { _ in ([], ()) }
         return [:]
     }
 
@@ -302,7 +302,7 @@ extension CloudFormationCore {
             var executed = c
             executed.executionStatus = "EXECUTE_IN_PROGRESS"
             others[c.id] = executed
-            try await store.change(stack.id, changeSets: others) { s in
+            try await change(stack.id, changeSets: others) { s in
                 try start(creationOf: &s, request: request, token: token)
                 s.actor = call.caller
                 s.changeSetID = c.id
@@ -330,7 +330,7 @@ extension CloudFormationCore {
             var c = store.changeSets[id], c.executionStatus == "EXECUTE_IN_PROGRESS"
         else { return }
         c.executionStatus = [StackStatus.createComplete, StackStatus.updateComplete].contains(stack.status) ? "EXECUTE_COMPLETE" : "EXECUTE_FAILED"
-        _ = try? await store.change(stackID, changeSets: [id: c]) { _ in ([], ()) }
+        _ = try? await change(stackID, changeSets: [id: c]) { _ in ([], ()) }
     }
 
     /// `GetTemplateSummary`: of a template (body or URL) or of a stack's template.

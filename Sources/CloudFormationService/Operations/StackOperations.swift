@@ -31,7 +31,7 @@ extension CloudFormationCore {
         stack.timeoutInMinutes = input["TimeoutInMinutes"]?.int
         stack.terminationProtection = input["EnableTerminationProtection"]?.bool ?? false
         try start(creationOf: &stack, request: request, token: input["ClientRequestToken"]?.string)
-        try await store.insert(stack, events: [stackEvent(stack, status: StackStatus.createInProgress, reason: "User Initiated", at: stack.creationTime)])
+        try await insert(stack, events: [stackEvent(stack, status: StackStatus.createInProgress, reason: "User Initiated", at: stack.creationTime)])
         submit(id)
         return ["StackId": .string(id)]
     }
@@ -143,7 +143,7 @@ extension CloudFormationCore {
         }
         let time = now
         let token = call.input["ClientRequestToken"]?.string
-        try await store.change(stack.id) { s in
+        try await change(stack.id) { s in
             s.status = StackStatus.deleteInProgress
             s.statusReason = "User Initiated"
             s.clientRequestToken = token
@@ -160,7 +160,7 @@ extension CloudFormationCore {
     func updateTerminationProtection(_ call: OperationCall) async throws -> JSONValue {
         let stack = try existing(call)
         let enable = call.input["EnableTerminationProtection"]?.bool ?? false
-        try await store.change(stack.id) { s in
+        try await change(stack.id) { s in
             s.terminationProtection = enable
             return ([], ())
         }

@@ -180,6 +180,8 @@ extension CloudFormationCore {
         if let t = stack.timeoutInMinutes { s["TimeoutInMinutes"] = .number(Double(t)) }
         if let role = stack.roleARN { s["RoleARN"] = .string(role) }
         if let changeSet = stack.changeSetID { s["ChangeSetId"] = .string(changeSet) }
+        if let parent = stack.parentID { s["ParentId"] = .string(parent) }
+        if let root = stack.rootID { s["RootId"] = .string(root) }
         if stack.status.hasSuffix("_COMPLETE"), stack.status != StackStatus.rollbackComplete, !stack.outputs.isEmpty {
             s["Outputs"] = .array(
                 stack.outputs.map { o in

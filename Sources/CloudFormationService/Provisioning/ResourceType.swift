@@ -18,6 +18,8 @@ struct ResourceContext: Sendable {
     var logicalID: String
     /// The stack's tags (applied to every taggable resource, with CloudFormation's own `aws:cloudformation:*`).
     var stackTags: [Stack.Tag]
+    /// CloudFormation's own stacks, for the nested-stack type, which follows the stack it made.
+    var store: StackStore? = nil
     /// Whether this creation was started before (and interrupted by a restart): a named resource that exists
     /// already is then the one it made.
     var resumed = false
@@ -55,7 +57,7 @@ struct ResourceContext: Sendable {
 
     /// Calls an operation of a modeled service (`sns`, `cloudtrail`, `config`) as the stack's caller.
     func call(_ service: String, _ operation: String, _ input: JSONValue) async throws -> JSONValue {
-        try await client.call(service, operation, input, as: origin)
+        try await client.call(service, operation, input, as: origin, coercingScalars: true)
     }
 }
 
@@ -113,11 +115,13 @@ extension ResourceFailure {
     static func handler(_ error: AWSError, service: String, requestID: String, token: String) -> ResourceFailure {
         let handlerCode: String =
             switch (error.status, error.code) {
-            case (409, _), (_, "BucketAlreadyExists"), (_, "BucketAlreadyOwnedByYou"), (_, "TrailAlreadyExistsException"):
+            case (_, "BucketAlreadyExists"), (_, "BucketAlreadyOwnedByYou"), (_, "TrailAlreadyExistsException"), (_, "AlreadyExists"):
                 "AlreadyExists"
+            case (_, "BucketNotEmpty"): "GeneralServiceException"
             case (404, _), (_, "NotFound"), (_, "TrailNotFoundException"): "NotFound"
             case (403, _), (_, "AuthorizationError"): "AccessDenied"
             case (500..., _): "ServiceInternalError"
+            case (409, _): "ResourceConflict"
             default: "InvalidRequest"
             }
         return ResourceFailure(

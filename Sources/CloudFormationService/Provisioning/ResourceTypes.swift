@@ -10,7 +10,7 @@ import NIOCore
 /// The resource types Cairn provisions, by name (B6.9). Each acts only through the in-process client.
 enum ResourceTypes {
     static let all: [String: ResourceType] = Dictionary(
-        uniqueKeysWithValues: [bucket, bucketPolicy, topic, subscription, topicPolicy, trail].map { ($0.name, $0) })
+        uniqueKeysWithValues: [bucket, bucketPolicy, topic, subscription, topicPolicy, trail, configurationRecorder, deliveryChannel, configRule, nestedStack].map { ($0.name, $0) })
 
     // MARK: S3
 

@@ -25,7 +25,7 @@ extension CloudFormationCore {
                 return try await finishUpdate(current, evaluation: evaluation)
             }
             let pending = Set(operation.pending)
-            let ready = operation.pending.filter { id in evaluation.dependencies(of: id).allSatisfy { !pending.contains($0) } }
+            let ready = operation.pending.filter { id in dependencies(of: id, evaluation).allSatisfy { !pending.contains($0) } }
             guard !ready.isEmpty else {
                 throw AWSError("InternalFailure", "no resource of \(stack.name) can be updated: \(operation.pending)")
             }
@@ -60,7 +60,7 @@ extension CloudFormationCore {
         let tagsChanged = operation.previous.map { $0.tags != stack.tags } ?? false
         if !resumed, existing.type == declared.type, existing.properties == properties, !tagsChanged {
             // Unchanged: no event, no call.
-            _ = try? await store.change(stackID) { s in
+            _ = try? await change(stackID) { s in
                 s.operation?.pending.removeAll { $0 == logicalID }
                 return ([], ())
             }
@@ -72,7 +72,7 @@ extension CloudFormationCore {
         let start = now
         if !resumed {
             do {
-                try await store.change(stackID) { s in
+                try await change(stackID) { s in
                     guard let index = s.resources.firstIndex(where: { $0.logicalID == logicalID }) else { return ([], ()) }
                     let event = resourceEvent(
                         s, s.resources[index], status: StackStatus.updateInProgress, reason: replace ? Self.replacementReason : nil,
@@ -117,7 +117,7 @@ extension CloudFormationCore {
         failure: String? = nil, replaced: StackResource? = nil
     ) async {
         let end = now
-        _ = try? await store.change(stackID) { s in
+        _ = try? await change(stackID) { s in
             s.operation?.pending.removeAll { $0 == logicalID }
             guard let index = s.resources.firstIndex(where: { $0.logicalID == logicalID }) else { return ([], ()) }
             if let made {
@@ -154,7 +154,7 @@ extension CloudFormationCore {
                     Stack.Output(key: $0.key, value: $0.value, description: $0.description, exportName: $0.exportName)
                 }
                 let active = Set(evaluation.activeResources)
-                try await store.change(stack.id) { s in
+                try await change(stack.id) { s in
                     let removed = s.resources.filter { !active.contains($0.logicalID) }
                     s.resources.removeAll { !active.contains($0.logicalID) }
                     s.operation?.cleanup += removed.reversed()
@@ -180,7 +180,7 @@ extension CloudFormationCore {
 
     /// Turns an update into its rollback: every resource the update touched goes back to what it was.
     func startUpdateRollback(_ stackID: String, reason: String, at time: Double) async throws {
-        try await store.change(stackID) { s in
+        try await change(stackID) { s in
             guard var operation = s.operation else { return ([], ()) }
             operation.kind = .updateRollback
             operation.pending = s.resources.reversed().map(\.logicalID)
@@ -202,7 +202,7 @@ extension CloudFormationCore {
         {
             let previous = operation.previous?.resources.first { $0.logicalID == logicalID }
             guard let resource = current.resource(logicalID) else {
-                try await store.change(stack.id) { s in
+                try await change(stack.id) { s in
                     s.operation?.pending.removeFirst()
                     return ([], ())
                 }
@@ -210,7 +210,7 @@ extension CloudFormationCore {
             }
             guard let previous else {
                 // Made by the update: deleted in the cleanup phase (if it was made at all).
-                try await store.change(stack.id) { s in
+                try await change(stack.id) { s in
                     s.operation?.pending.removeFirst()
                     if resource.physicalID != nil, resource.status != StackStatus.createFailed { s.operation?.cleanup.append(resource) }
                     return ([], ())
@@ -221,14 +221,14 @@ extension CloudFormationCore {
             let changed = replaced || resource.properties != previous.properties || resource.status == StackStatus.updateFailed
                 || resource.status == StackStatus.updateInProgress
             guard changed else {
-                try await store.change(stack.id) { s in
+                try await change(stack.id) { s in
                     s.operation?.pending.removeFirst()
                     return ([], ())
                 }
                 continue
             }
             let start = now
-            try await store.change(stack.id) { s in
+            try await change(stack.id) { s in
                 guard let index = s.resources.firstIndex(where: { $0.logicalID == logicalID }) else { return ([], ()) }
                 s.resources[index].status = StackStatus.updateInProgress
                 return ([resourceEvent(s, s.resources[index], status: StackStatus.updateInProgress, reason: nil, physicalID: previous.physicalID, at: start)], ())
@@ -243,7 +243,7 @@ extension CloudFormationCore {
                 }
             }
             let end = now
-            try await store.change(stack.id) { s in
+            try await change(stack.id) { s in
                 s.operation?.pending.removeFirst()
                 guard let index = s.resources.firstIndex(where: { $0.logicalID == logicalID }) else { return ([], ()) }
                 if let failure {
@@ -262,7 +262,7 @@ extension CloudFormationCore {
         guard let current = store.stacks[stack.id], let operation = current.operation, operation.kind == .updateRollback else { return }
         if operation.cleaningUp { return try await runCleanup(current) }
         let time = now
-        try await store.change(stack.id) { s in
+        try await change(stack.id) { s in
             if !operation.failed.isEmpty {
                 s.status = StackStatus.updateRollbackFailed
                 s.statusReason = "The following resource(s) failed to update: [\(operation.failed.joined(separator: ", "))]. "
@@ -292,7 +292,7 @@ extension CloudFormationCore {
         {
             if resource.deletionPolicy == "Retain" || resource.physicalID == nil {
                 let time = now
-                try await store.change(stack.id) { s in
+                try await change(stack.id) { s in
                     s.operation?.cleanup.removeFirst()
                     guard resource.physicalID != nil else { return ([], ()) }
                     return ([resourceEvent(s, resource, status: StackStatus.deleteSkipped, reason: nil, physicalID: resource.physicalID, at: time)], ())
@@ -300,12 +300,12 @@ extension CloudFormationCore {
                 continue
             }
             let start = now
-            try await store.change(stack.id) { s in
+            try await change(stack.id) { s in
                 ([resourceEvent(s, resource, status: StackStatus.deleteInProgress, reason: nil, physicalID: resource.physicalID, at: start)], ())
             }
             let failure = await delete(resource, of: current)
             let end = now
-            try await store.change(stack.id) { s in
+            try await change(stack.id) { s in
                 s.operation?.cleanup.removeFirst()
                 let status = failure == nil ? StackStatus.deleteComplete : StackStatus.deleteFailed
                 return ([resourceEvent(s, resource, status: status, reason: failure, physicalID: resource.physicalID, at: end)], ())
@@ -313,7 +313,7 @@ extension CloudFormationCore {
         }
         guard let current = store.stacks[stack.id], let operation = current.operation, operation.cleaningUp else { return }
         let time = now
-        try await store.change(stack.id) { s in
+        try await change(stack.id) { s in
             s.operation = nil
             s.status = operation.kind == .update ? StackStatus.updateComplete : StackStatus.updateRollbackComplete
             s.statusReason = nil

@@ -108,7 +108,7 @@ extension CloudFormationCore {
                 return
             }
             let made = Set(current.resources.filter { $0.status == StackStatus.createComplete }.map(\.logicalID))
-            let ready = operation.pending.filter { id in evaluation.dependencies(of: id).allSatisfy(made.contains) }
+            let ready = operation.pending.filter { id in dependencies(of: id, evaluation).allSatisfy(made.contains) }
             guard !ready.isEmpty else {
                 throw AWSError("InternalFailure", "no resource of \(stack.name) can be made: \(operation.pending)")
             }
@@ -139,7 +139,7 @@ extension CloudFormationCore {
         let metadata = try? evaluation.resolveMetadata(of: logicalID, lookup: lookup(stack))
         let time = now
         do {
-            try await store.change(stackID) { s in
+            try await change(stackID) { s in
                 var resource = StackResource(
                     logicalID: logicalID, type: declared.type, physicalID: name, status: StackStatus.createInProgress,
                     statusReason: nil, updated: time, properties: properties, ref: nil, attributes: [:], metadata: metadata ?? nil,
@@ -169,7 +169,7 @@ extension CloudFormationCore {
             }
         }
         let end = now
-        try? await store.change(stackID) { s in
+        try? await change(stackID) { s in
             guard let index = s.resources.firstIndex(where: { $0.logicalID == logicalID }) else { return ([], ()) }
             var events: [StackEvent] = []
             if let provisioned {
@@ -223,7 +223,7 @@ extension CloudFormationCore {
                 failure = "\(error.message). "
             }
         }
-        try await store.change(stack.id) { s in
+        try await change(stack.id) { s in
             guard let failure else {
                 s.status = StackStatus.createComplete
                 s.statusReason = nil
@@ -252,7 +252,7 @@ extension CloudFormationCore {
             let logicalID = operation.pending.first
         {
             guard let resource = current.resource(logicalID) else {
-                try await store.change(stack.id) { s in
+                try await change(stack.id) { s in
                     s.operation?.pending.removeFirst()
                     return ([], ())
                 }
@@ -261,7 +261,7 @@ extension CloudFormationCore {
             let retained = resource.deletionPolicy == "Retain" || operation.retain.contains(logicalID)
             if retained || resource.physicalID == nil || resource.status == StackStatus.deleteComplete {
                 let time = now
-                try await store.change(stack.id) { s in
+                try await change(stack.id) { s in
                     s.operation?.pending.removeFirst()
                     guard let index = s.resources.firstIndex(where: { $0.logicalID == logicalID }) else { return ([], ()) }
                     let status = retained ? StackStatus.deleteSkipped : StackStatus.deleteComplete
@@ -272,7 +272,7 @@ extension CloudFormationCore {
                 continue
             }
             let start = now
-            try await store.change(stack.id) { s in
+            try await change(stack.id) { s in
                 guard let index = s.resources.firstIndex(where: { $0.logicalID == logicalID }) else { return ([], ()) }
                 s.resources[index].status = StackStatus.deleteInProgress
                 s.resources[index].updated = start
@@ -280,7 +280,7 @@ extension CloudFormationCore {
             }
             let failure = await delete(resource, of: current)
             let end = now
-            try await store.change(stack.id) { s in
+            try await change(stack.id) { s in
                 s.operation?.pending.removeFirst()
                 guard let index = s.resources.firstIndex(where: { $0.logicalID == logicalID }) else { return ([], ()) }
                 s.resources[index].updated = end
@@ -297,7 +297,7 @@ extension CloudFormationCore {
         }
         guard let current = store.stacks[stack.id], let operation = current.operation, operation.kind != .create else { return }
         let time = now
-        try await store.change(stack.id) { s in
+        try await change(stack.id) { s in
             s.operation = nil
             let failed = operation.failed
             if operation.kind == .rollback {
@@ -329,6 +329,15 @@ extension CloudFormationCore {
         }
     }
 
+    /// What a resource waits for: the template's dependencies, and those AWS keeps that templates do not state
+    /// (``ResourceTypes/implicitDependencies(of:among:)``).
+    func dependencies(of logicalID: String, _ evaluation: TemplateEvaluation) -> [String] {
+        let declared = evaluation.template.resources
+        guard let type = declared[logicalID]?.type else { return evaluation.dependencies(of: logicalID) }
+        let active = evaluation.activeResources.compactMap { id in declared[id].map { (id: id, type: $0.type) } }
+        return evaluation.dependencies(of: logicalID) + ResourceTypes.implicitDependencies(of: type, among: active)
+    }
+
     /// The name a named type's new resource gets: the template's, or a generated one (B2).
     func physicalName(_ type: ResourceType?, _ properties: JSONValue, stack: Stack, logicalID: String) -> String? {
         guard let naming = type?.naming else { return nil }
@@ -349,7 +358,7 @@ extension CloudFormationCore {
         }
         let context = ResourceContext(
             client: client, origin: Self.origin(stack), stackName: stack.name, stackID: stack.id, account: stack.account,
-            region: stack.region, logicalID: logicalID, stackTags: stack.tags, resumed: resumed)
+            region: stack.region, logicalID: logicalID, stackTags: stack.tags, store: store, resumed: resumed)
         do {
             return .success(try await body(type, context))
         } catch let error as ResourceFailure {

@@ -50,6 +50,9 @@ package struct Stack: Codable, Sendable, Equatable {
     package var eventCount: Int
     /// The change set whose execution set the current template (`ChangeSetId`).
     package var changeSetID: String? = nil
+    /// The stack this one is nested in (`ParentId`), and the top of its nesting (`RootId`).
+    package var parentID: String? = nil
+    package var rootID: String? = nil
 
     /// What an update may have to go back to: the stack as it was before the update started.
     package struct Snapshot: Codable, Sendable, Equatable {
