@@ -75,6 +75,33 @@ final class CloudFormationCore: Sendable {
         }
     }
 
+    /// The session of a stack's service role: CloudFormation assumes `roleARN` as its own principal, with the
+    /// session name `AWSCloudFormation` (B10.2), and acts as that role. `nil` without a role.
+    ///
+    /// - Throws: `Role <arn> is invalid or cannot be assumed` when STS refuses.
+    func roleSession(_ roleARN: String?, account: String, region: String) async throws -> Caller? {
+        guard let roleARN else { return nil }
+        let refused = AWSError("ValidationError", "Role \(roleARN) is invalid or cannot be assumed")
+        let answer: JSONValue
+        do {
+            answer = try await client.call(
+                "sts", "AssumeRole", ["RoleArn": .string(roleARN), "RoleSessionName": "AWSCloudFormation"],
+                as: .service("cloudformation.amazonaws.com", account: account, region: region))
+        } catch is AWSError {
+            throw refused
+        }
+        // arn:aws:iam::<account>:role/<path><name>
+        let resource = roleARN.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        guard resource.hasPrefix("role/"), let key = answer["Credentials"]?["AccessKeyId"]?.string else { throw refused }
+        let pathAndName = resource.dropFirst("role".count)
+        let name = String(pathAndName.split(separator: "/").last ?? "")
+        let path = String(pathAndName.dropLast(name.count))
+        let roleAccount = roleARN.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? account
+        return Caller(
+            kind: .assumedRole, accountId: roleAccount, accessKeyId: key, name: name, path: path, sessionName: "AWSCloudFormation",
+            sessionIssuedAt: Int64(runtime.now()))
+    }
+
     /// A stack-level event (its id is a UUID; B2).
     func stackEvent(_ stack: Stack, status: String, reason: String?, at time: Double) -> StackEvent {
         StackEvent(
@@ -107,6 +134,11 @@ final class CloudFormationCore: Sendable {
     /// with a temporary (`ASIA`) access key and a session context, even for an IAM user or root (B10.2, real records).
     /// The key is derived from the stack and the operation, so a plan resumed after a restart acts with the same one.
     static func origin(_ stack: Stack) -> CallOrigin {
+        if let session = stack.roleSession {
+            var origin = CallOrigin.onBehalf(of: session, region: stack.region, by: "cloudformation.amazonaws.com")
+            origin.masked = stack.secrets
+            return origin
+        }
         var caller = stack.actor
         let seed = SHA256.hash(data: Data((stack.id + "|" + caller.accessKeyId + "|" + (stack.clientRequestToken ?? "")).utf8))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")

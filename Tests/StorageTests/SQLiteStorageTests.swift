@@ -106,32 +106,6 @@ struct SQLiteStorageTests {
         }
     }
 
-    @Test(
-        "lookup by each attribute",
-        arguments: [
-            (LookupKey.eventId, "e3", ["e3"]),
-            (.eventId, "x1", []),
-            (.eventName, "DescribeTrails", ["e4", "e2"]),
-            (.eventName, "GetObject", []),
-            (.eventSource, "sts.amazonaws.com", ["e3"]),
-            (.readOnly, "false", ["e5", "e3", "e1"]),
-            (.readOnly, "true", ["e4", "e2"]),
-            (.username, "alice", ["e4", "e1"]),
-            (.accessKeyId, "AKIABOB", ["e3"]),
-            (.resourceType, "AWS::CloudTrail::Trail", ["e5", "e1"]),
-            (.resourceType, "AWS::S3::Bucket", ["e1"]),
-            (.resourceName, "trail-a", ["e5", "e1"]),
-            (.resourceName, "arn:aws:iam::000000000000:role/Admin", ["e3"]),
-            (.resourceName, "nothing", []),
-        ])
-    func byAttribute(key: LookupKey, value: String, expected: [String]) async throws {
-        try await withTemporaryDirectory { dir in
-            let storage = try SQLiteStorage(directory: dir)
-            try await storage.append(sample)
-            #expect(ids(try await storage.lookup(query(key, value))) == expected)
-        }
-    }
-
     @Test("rows carry every stored column back")
     func roundTripColumns() async throws {
         try await withTemporaryDirectory { dir in

@@ -746,3 +746,32 @@ def test_nested_stacks_are_made_followed_and_deleted_with_their_parent(server, i
     assert wait_terminal(cf, parent_id)["StackStatus"] == "DELETE_COMPLETE"
     assert cf.describe_stacks(StackName=child_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
     assert topic not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+
+
+def test_a_service_role_makes_the_resources(server, ids):
+    creds = ids.a_alice
+    cf = cfn(server, creds)
+    role = f"arn:aws:iam::{ACCOUNT_A}:role/LocalAdmin"
+    r = server.aws("cloudformation", "create-stack", "--stack-name", "e2e-role-bad", "--role-arn", f"arn:aws:iam::{ACCOUNT_A}:role/Nobody",
+                   "--template-body", json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}), creds=creds)
+    assert r.error_code() == "ValidationError"
+    assert f"Role arn:aws:iam::{ACCOUNT_A}:role/Nobody is invalid or cannot be assumed" in r.stderr
+    stack_id = cf.create_stack(StackName="e2e-role", RoleARN=role,
+                               TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}))["StackId"]
+    stack = wait_terminal(cf, stack_id)
+    assert (stack["StackStatus"], stack["RoleARN"]) == ("CREATE_COMPLETE", role)
+    arn = cf.describe_stack_resource(StackName=stack_id, LogicalResourceId="T")["StackResourceDetail"]["PhysicalResourceId"]
+    ct = server.client("cloudtrail", ids.a_lookup, region=REGION)
+    made = [r for r in records(lookup_all(ct, LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": arn}]))
+            if r["eventName"] == "CreateTopic"][0]
+    identity = made["userIdentity"]
+    assert identity["type"] == "AssumedRole"
+    assert identity["arn"] == f"arn:aws:sts::{ACCOUNT_A}:assumed-role/LocalAdmin/AWSCloudFormation"
+    assert identity["sessionContext"]["sessionIssuer"]["arn"] == role
+    assert identity["invokedBy"] == "cloudformation.amazonaws.com"
+    assumed = [r for r in records(lookup_all(ct, LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}]))
+               if r["requestParameters"].get("roleSessionName") == "AWSCloudFormation" and r["requestParameters"]["roleArn"] == role]
+    assert assumed and assumed[0]["userIdentity"] == {"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"}
+    assert assumed[0]["sourceIPAddress"] == "cloudformation.amazonaws.com"
+    cf.delete_stack(StackName=stack_id)
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"

@@ -51,6 +51,7 @@ extension CloudFormationCore {
             accountId: stack.account, region: stack.region, stackName: stack.name, stackId: stack.id,
             notificationARNs: request.notificationARNs ?? stack.notificationARNs)
         let evaluation = try Self.evaluate(request.template, request.parameters, context)
+        let session = try await roleSession(request.roleARN ?? stack.roleARN, account: stack.account, region: stack.region)
         var updates: [String: ChangeSet?] = [:]
         for other in store.changeSets(of: stackID) where other.id != changeSet { updates.updateValue(nil, forKey: other.id) }
         if let changeSet, var executed = store.changeSets[changeSet] {
@@ -67,6 +68,7 @@ extension CloudFormationCore {
             s.capabilities = request.capabilities
             if let role = request.roleARN { s.roleARN = role }
             s.actor = caller
+            s.roleSession = session
             s.status = StackStatus.updateInProgress
             s.statusReason = "User Initiated"
             s.lastUpdatedTime = time
@@ -297,6 +299,7 @@ extension CloudFormationCore {
                 throw AWSError("InvalidChangeSetStatus", "ChangeSet [\(c.id)] cannot be executed in its current status of [\(c.status)]")
             }
             let time = now
+            let session = try await roleSession(c.roleARN, account: stack.account, region: stack.region)
             var others: [String: ChangeSet?] = [:]
             for other in store.changeSets(of: stack.id) where other.id != c.id { others.updateValue(nil, forKey: other.id) }
             var executed = c
@@ -305,6 +308,7 @@ extension CloudFormationCore {
             try await change(stack.id, changeSets: others) { s in
                 try start(creationOf: &s, request: request, token: token)
                 s.actor = call.caller
+                s.roleSession = session
                 s.changeSetID = c.id
                 s.lastUpdatedTime = time
                 let disable = call.input["DisableRollback"]?.bool ?? false

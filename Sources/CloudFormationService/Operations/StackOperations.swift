@@ -31,6 +31,7 @@ extension CloudFormationCore {
         stack.timeoutInMinutes = input["TimeoutInMinutes"]?.int
         stack.terminationProtection = input["EnableTerminationProtection"]?.bool ?? false
         try start(creationOf: &stack, request: request, token: input["ClientRequestToken"]?.string)
+        stack.roleSession = try await roleSession(stack.roleARN, account: account, region: call.region)
         try await insert(stack, events: [stackEvent(stack, status: StackStatus.createInProgress, reason: "User Initiated", at: stack.creationTime)])
         submit(id)
         return ["StackId": .string(id)]
@@ -143,7 +144,11 @@ extension CloudFormationCore {
         }
         let time = now
         let token = call.input["ClientRequestToken"]?.string
+        let role = call.input["RoleARN"]?.string ?? stack.roleARN
+        let session = try await roleSession(role, account: stack.account, region: stack.region)
         try await change(stack.id) { s in
+            s.roleARN = role
+            s.roleSession = session
             s.status = StackStatus.deleteInProgress
             s.statusReason = "User Initiated"
             s.clientRequestToken = token

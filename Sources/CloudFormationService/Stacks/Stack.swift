@@ -50,6 +50,9 @@ package struct Stack: Codable, Sendable, Equatable {
     package var eventCount: Int
     /// The change set whose execution set the current template (`ChangeSetId`).
     package var changeSetID: String? = nil
+    /// The session CloudFormation got by assuming the stack's `RoleARN` for the current operation; its calls are
+    /// made as that role rather than as `actor`.
+    package var roleSession: Caller? = nil
     /// The stack this one is nested in (`ParentId`), and the top of its nesting (`RootId`).
     package var parentID: String? = nil
     package var rootID: String? = nil
