@@ -71,6 +71,7 @@ package struct CloudFormationService: AWSService {
             "GetTemplate": read(core.getTemplate),
             "ValidateTemplate": read(core.validateTemplate),
             "ListExports": read(core.listExports),
+            "ListImports": read(core.listImports),
         ]
         for name in ServiceModel.cloudFormation.operations.keys where ops[name] == nil {
             let readOnly = ["Describe", "List", "Get", "Validate", "Estimate", "Detect"].contains { name.hasPrefix($0) }

@@ -775,3 +775,39 @@ def test_a_service_role_makes_the_resources(server, ids):
     assert assumed[0]["sourceIPAddress"] == "cloudformation.amazonaws.com"
     cf.delete_stack(StackName=stack_id)
     assert wait_terminal(cf, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_exports_in_use_cannot_be_deleted_or_changed(server, ids):
+    cf = cfn(server, ids.a_alice)
+    exporter = {"Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {"Arn": {"Value": {"Ref": "T"}, "Export": {"Name": "e2e-shared-topic"}}}}
+    exporter_id = cf.create_stack(StackName="e2e-exporter", TemplateBody=json.dumps(exporter))["StackId"]
+    assert wait_terminal(cf, exporter_id)["StackStatus"] == "CREATE_COMPLETE"
+    importer = {"Resources": {"P": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+        "Topics": [{"Fn::ImportValue": "e2e-shared-topic"}],
+        "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                                                                   "Action": "sns:Publish", "Resource": "*"}]}}}}}
+    importer_id = cf.create_stack(StackName="e2e-importer", TemplateBody=json.dumps(importer))["StackId"]
+    assert wait_terminal(cf, importer_id)["StackStatus"] == "CREATE_COMPLETE"
+    assert cf.list_imports(ExportName="e2e-shared-topic")["Imports"] == ["e2e-importer"]
+    r = server.aws("cloudformation", "list-imports", "--export-name", "e2e-nobody", creds=ids.a_alice)
+    assert r.error_code() == "ValidationError" and "Export 'e2e-nobody' is not imported by any stack." in r.stderr
+    # Deleting the exporter answers, records why it did not happen, and leaves the stack as it was.
+    cf.delete_stack(StackName="e2e-exporter")
+    stack = cf.describe_stacks(StackName="e2e-exporter")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    last = events_of(cf, exporter_id)[-1]
+    assert (last["ResourceStatus"], last["ResourceStatusReason"]) == \
+        ("DELETE_FAILED", "Export e2e-shared-topic cannot be deleted as it is in use by e2e-importer")
+    # Changing the export's value fails the update, which rolls back.
+    changed = {"Resources": {"T": {"Type": "AWS::SNS::Topic"}, "U": {"Type": "AWS::SNS::Topic"}},
+               "Outputs": {"Arn": {"Value": {"Ref": "U"}, "Export": {"Name": "e2e-shared-topic"}}}}
+    cf.update_stack(StackName="e2e-exporter", TemplateBody=json.dumps(changed))
+    stack = wait_terminal(cf, exporter_id)
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason") for e in events_of(cf, exporter_id) if e["ResourceStatus"] == "UPDATE_ROLLBACK_IN_PROGRESS"]
+    assert reasons == ["Export e2e-shared-topic cannot be updated as it is in use by e2e-importer"]
+    cf.delete_stack(StackName="e2e-importer")
+    wait_terminal(cf, importer_id)
+    cf.delete_stack(StackName="e2e-exporter")
+    assert wait_terminal(cf, exporter_id)["StackStatus"] == "DELETE_COMPLETE"

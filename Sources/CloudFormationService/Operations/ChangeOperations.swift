@@ -52,6 +52,7 @@ extension CloudFormationCore {
             notificationARNs: request.notificationARNs ?? stack.notificationARNs)
         let evaluation = try Self.evaluate(request.template, request.parameters, context)
         let session = try await roleSession(request.roleARN ?? stack.roleARN, account: stack.account, region: stack.region)
+        let imports = try Self.imports(evaluation)
         var updates: [String: ChangeSet?] = [:]
         for other in store.changeSets(of: stackID) where other.id != changeSet { updates.updateValue(nil, forKey: other.id) }
         if let changeSet, var executed = store.changeSets[changeSet] {
@@ -75,6 +76,7 @@ extension CloudFormationCore {
             s.clientRequestToken = token
             s.changeSetID = changeSet
             s.operation = StackOperation(kind: .update, pending: evaluation.creationOrder, previous: previous)
+            s.imports = imports
             return ([stackEvent(s, status: StackStatus.updateInProgress, reason: "User Initiated", at: time)], ())
         }
     }

@@ -115,6 +115,28 @@ extension CloudFormationCore {
         stack.statusReason = "User Initiated"
         stack.clientRequestToken = token
         stack.operation = StackOperation(kind: .create, pending: evaluation.creationOrder)
+        stack.imports = try Self.imports(evaluation)
+    }
+
+    /// The export names an operation's template imports.
+    static func imports(_ evaluation: TemplateEvaluation) throws -> [String] {
+        do {
+            return try evaluation.importedExportNames()
+        } catch {
+            throw error.awsError
+        }
+    }
+
+    /// The first of a stack's exports that another stack imports, with the importing stack, if any; `keeping`
+    /// are the exports an update leaves as they are.
+    func exportInUse(_ stack: Stack, keeping: [Stack.Output] = []) -> (export: String, importer: String)? {
+        for output in stack.outputs {
+            guard let name = output.exportName, !keeping.contains(output),
+                let importer = store.importers(of: name, account: stack.account, region: stack.region).first(where: { $0 != stack.name })
+            else { continue }
+            return (name, importer)
+        }
+        return nil
     }
 
     /// Resolved parameters as a stack stores them.
@@ -144,6 +166,15 @@ extension CloudFormationCore {
         }
         let time = now
         let token = call.input["ClientRequestToken"]?.string
+        if let (export, importer) = exportInUse(stack) {
+            // The answer is a success; the refusal shows as a stack event, and the stack keeps its status (B3.2,
+            // the spec's recommended reading of real listings).
+            let reason = "Export \(export) cannot be deleted as it is in use by \(importer)"
+            try await change(stack.id) { s in
+                ([stackEvent(s, status: StackStatus.deleteFailed, reason: reason, at: time)], ())
+            }
+            return [:]
+        }
         let role = call.input["RoleARN"]?.string ?? stack.roleARN
         let session = try await roleSession(role, account: stack.account, region: stack.region)
         try await change(stack.id) { s in
@@ -200,6 +231,14 @@ extension CloudFormationCore {
             }
         }
         return ["Exports": .array(exports)]
+    }
+
+    /// `ListImports`: the stacks that import an export.
+    func listImports(_ call: OperationCall) async throws -> JSONValue {
+        let name = call.input["ExportName"]?.string ?? ""
+        let importers = store.importers(of: name, account: call.caller.accountId, region: call.region)
+        guard !importers.isEmpty else { throw AWSError("ValidationError", "Export '\(name)' is not imported by any stack.") }
+        return ["Imports": .array(importers.map(JSONValue.string))]
     }
 
     // MARK: Templates

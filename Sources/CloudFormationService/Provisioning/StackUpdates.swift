@@ -153,6 +153,14 @@ extension CloudFormationCore {
                 let outputs = try evaluation.resolveOutputs(lookup: lookup(stack)).map {
                     Stack.Output(key: $0.key, value: $0.value, description: $0.description, exportName: $0.exportName)
                 }
+                let old = stack.operation?.previous?.outputs ?? []
+                var unchanged = stack
+                unchanged.outputs = old
+                if let (export, importer) = exportInUse(unchanged, keeping: outputs) {
+                    try await startUpdateRollback(
+                        stack.id, reason: "Export \(export) cannot be updated as it is in use by \(importer)", at: time)
+                    return
+                }
                 let active = Set(evaluation.activeResources)
                 try await change(stack.id) { s in
                     let removed = s.resources.filter { !active.contains($0.logicalID) }

@@ -53,6 +53,8 @@ package struct Stack: Codable, Sendable, Equatable {
     /// The session CloudFormation got by assuming the stack's `RoleARN` for the current operation; its calls are
     /// made as that role rather than as `actor`.
     package var roleSession: Caller? = nil
+    /// The exports its template imports (`Fn::ImportValue`), for the "export in use" rules.
+    package var imports: [String] = []
     /// The stack this one is nested in (`ParentId`), and the top of its nesting (`RootId`).
     package var parentID: String? = nil
     package var rootID: String? = nil

@@ -67,6 +67,11 @@ package final class StackStore: Sendable {
         try await change(stackID, changeSets: [:], body)
     }
 
+    /// The live stacks of an account and region that import an export, by name.
+    func importers(of export: String, account: String, region: String) -> [String] {
+        stacks(account: account, region: region).filter { !$0.isDeleted && $0.imports.contains(export) }.map(\.name).sorted()
+    }
+
     /// The change sets of a stack, oldest first.
     func changeSets(of stackID: String) -> [ChangeSet] {
         changeSets.snapshot.values.filter { $0.stackID == stackID }.sorted { ($0.creationTime, $0.id) < ($1.creationTime, $1.id) }
