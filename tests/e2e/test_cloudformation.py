@@ -790,6 +790,14 @@ def test_exports_in_use_cannot_be_deleted_or_changed(server, ids):
     importer_id = cf.create_stack(StackName="e2e-importer", TemplateBody=json.dumps(importer))["StackId"]
     assert wait_terminal(cf, importer_id)["StackStatus"] == "CREATE_COMPLETE"
     assert cf.list_imports(ExportName="e2e-shared-topic")["Imports"] == ["e2e-importer"]
+    # Importing an export nobody has fails the stack before anything is made.
+    missing = json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::ImportValue": "e2e-none"}}}}})
+    missing_id = cf.create_stack(StackName="e2e-missing-import", TemplateBody=missing)["StackId"]
+    failed = wait_terminal(cf, missing_id)
+    assert failed["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason") for e in events_of(cf, missing_id) if e["ResourceStatus"] == "ROLLBACK_IN_PROGRESS"]
+    assert reasons == ["No export named e2e-none found. Rollback requested by user."]
+    assert [e["LogicalResourceId"] for e in events_of(cf, missing_id)] == ["e2e-missing-import"] * 3
     r = server.aws("cloudformation", "list-imports", "--export-name", "e2e-nobody", creds=ids.a_alice)
     assert r.error_code() == "ValidationError" and "Export 'e2e-nobody' is not imported by any stack." in r.stderr
     # Deleting the exporter answers, records why it did not happen, and leaves the stack as it was.

@@ -101,9 +101,20 @@ extension CloudFormationCore {
     /// completes the stack with its outputs, or starts the rollback when a resource failed.
     func runCreation(_ stack: Stack) async throws {
         let evaluation = try evaluate(stack)
+        // Imports are resolved before anything is made: a missing export fails the stack (B6.5).
+        let exported = Set(
+            store.stacks(account: stack.account, region: stack.region).filter { !$0.isDeleted && $0.id != stack.id }
+                .flatMap { $0.outputs.compactMap(\.exportName) })
+        if stack.resources.isEmpty, let missing = stack.imports.first(where: { !exported.contains($0) }) {
+            try await change(stack.id) { s in
+                s.operation?.failure = "No export named \(missing) found. "
+                s.operation?.pending = []
+                return ([], ())
+            }
+        }
         while true {
             guard let current = store.stacks[stack.id], let operation = current.operation, operation.kind == .create else { return }
-            if operation.pending.isEmpty || !operation.failed.isEmpty {
+            if operation.pending.isEmpty || !operation.failed.isEmpty || operation.failure != nil {
                 try await finishCreation(current, evaluation: evaluation)
                 return
             }
@@ -204,8 +215,8 @@ extension CloudFormationCore {
         let time = now
         let failed = stack.operation?.failed ?? []
         var outputs: [Stack.Output] = []
-        var failure = failed.isEmpty ? nil : "The following resource(s) failed to create: [\(failed.joined(separator: ", "))]. "
-        if failed.isEmpty {
+        var failure = failed.isEmpty ? stack.operation?.failure : "The following resource(s) failed to create: [\(failed.joined(separator: ", "))]. "
+        if failure == nil {
             do {
                 outputs = try evaluation.resolveOutputs(lookup: lookup(stack)).map {
                     Stack.Output(key: $0.key, value: $0.value, description: $0.description, exportName: $0.exportName)

@@ -169,6 +169,8 @@ package struct StackOperation: Codable, Sendable, Equatable {
     package var cleanup: [StackResource] = []
     /// Whether an update (or its rollback) has reached its cleanup phase.
     package var cleaningUp = false
+    /// Why the whole operation failed, when no resource did (an import of an export that does not exist).
+    package var failure: String? = nil
     /// The parameters, pseudo parameters and conditions are evaluated again from the stored stack when a plan
     /// resumes; what stays fixed is this list of steps and the stack's resources.
     package init(kind: Kind, pending: [String], failed: [String] = [], retain: [String] = [], previous: Stack.Snapshot? = nil) {
