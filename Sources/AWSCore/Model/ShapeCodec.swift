@@ -42,9 +42,6 @@ package struct ShapeCodec: Sendable {
         return try check(value, shapeName: shapeName, path: "")
     }
 
-    /// Type-checks an input built in process (by another service) against an input shape, exactly as a decoded
-    /// JSON body is checked: unknown members are dropped and timestamps given as text become epoch seconds.
-    /// - Throws: `SerializationException` for a value of the wrong type.
     /// A value with its string scalars read as the booleans and numbers the shape declares where they parse
     /// (`"true"` for a boolean member, `"60"` for an integer one); everything else is left as it is. For callers
     /// whose values are text by nature (CloudFormation hands resource properties to services as strings).
@@ -74,6 +71,9 @@ package struct ShapeCodec: Sendable {
         }
     }
 
+    /// Type-checks an input built in process (by another service) against an input shape, exactly as a decoded
+    /// JSON body is checked: unknown members are dropped and timestamps given as text become epoch seconds.
+    /// - Throws: `SerializationException` for a value of the wrong type.
     package func validate(_ value: JSONValue, shape shapeName: String?) throws(AWSError) -> JSONValue {
         guard case .object = value else { throw AWSError("SerializationException", "Start of list found where not expected") }
         guard let shapeName else { return .object([:]) }

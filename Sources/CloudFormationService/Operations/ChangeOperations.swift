@@ -61,13 +61,7 @@ extension CloudFormationCore {
         }
         try await change(stackID, changeSets: updates) { s in
             let previous = s.snapshot
-            s.templateBody = request.body
-            s.description = request.description
-            s.parameters = Self.values(request.parameters)
-            if let tags = request.tags { s.tags = tags }
-            if let arns = request.notificationARNs { s.notificationARNs = arns }
-            s.capabilities = request.capabilities
-            if let role = request.roleARN { s.roleARN = role }
+            Self.apply(request, to: &s)
             s.actor = caller
             s.roleSession = session
             s.status = StackStatus.updateInProgress

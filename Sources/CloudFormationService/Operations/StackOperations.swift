@@ -104,18 +104,24 @@ extension CloudFormationCore {
             accountId: stack.account, region: stack.region, stackName: stack.name, stackId: stack.id,
             notificationARNs: request.notificationARNs ?? stack.notificationARNs)
         let evaluation = try Self.evaluate(request.template, request.parameters, context)
-        stack.templateBody = request.body
-        stack.description = request.description
-        stack.parameters = Self.values(request.parameters)
-        if let tags = request.tags { stack.tags = tags }
-        if let arns = request.notificationARNs { stack.notificationARNs = arns }
-        stack.capabilities = request.capabilities
-        if let role = request.roleARN { stack.roleARN = role }
+        Self.apply(request, to: &stack)
         stack.status = StackStatus.createInProgress
         stack.statusReason = "User Initiated"
         stack.clientRequestToken = token
         stack.operation = StackOperation(kind: .create, pending: evaluation.creationOrder)
         stack.imports = try Self.imports(evaluation)
+    }
+
+    /// Gives a stack what a request asks for: its template, values, tags and notification topics (those the request
+    /// leaves out stay), capabilities and role.
+    static func apply(_ request: StackRequest, to stack: inout Stack) {
+        stack.templateBody = request.body
+        stack.description = request.description
+        stack.parameters = values(request.parameters)
+        if let tags = request.tags { stack.tags = tags }
+        if let arns = request.notificationARNs { stack.notificationARNs = arns }
+        stack.capabilities = request.capabilities
+        if let role = request.roleARN { stack.roleARN = role }
     }
 
     /// The export names an operation's template imports.

@@ -118,7 +118,7 @@ enum ResourceTypes {
         if let status = props["VersioningConfiguration"]?["Status"]?.string {
             try await s3Put(
                 context, bucket: bucket, subresource: "versioning",
-                xml: "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>\(xmlEscape(status))</Status></VersioningConfiguration>")
+                xml: "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>\(XMLWriter.escape(status))</Status></VersioningConfiguration>")
         } else if previous["VersioningConfiguration"] != nil {
             try await s3Put(
                 context, bucket: bucket, subresource: "versioning",
@@ -129,8 +129,8 @@ enum ResourceTypes {
             for rule in rules {
                 xml += "<Rule><ApplyServerSideEncryptionByDefault>"
                 let d = rule["ServerSideEncryptionByDefault"]
-                xml += "<SSEAlgorithm>\(xmlEscape(d?["SSEAlgorithm"]?.string ?? "AES256"))</SSEAlgorithm>"
-                if let key = d?["KMSMasterKeyID"]?.string { xml += "<KMSMasterKeyID>\(xmlEscape(key))</KMSMasterKeyID>" }
+                xml += "<SSEAlgorithm>\(XMLWriter.escape(d?["SSEAlgorithm"]?.string ?? "AES256"))</SSEAlgorithm>"
+                if let key = d?["KMSMasterKeyID"]?.string { xml += "<KMSMasterKeyID>\(XMLWriter.escape(key))</KMSMasterKeyID>" }
                 xml += "</ApplyServerSideEncryptionByDefault>"
                 if let enabled = rule["BucketKeyEnabled"]?.propertyBool { xml += "<BucketKeyEnabled>\(enabled)</BucketKeyEnabled>" }
                 xml += "</Rule>"
@@ -181,13 +181,10 @@ enum ResourceTypes {
     /// A `Tagging` document.
     static func taggingXML(_ tags: [Stack.Tag]) -> String {
         var xml = "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>"
-        for tag in tags { xml += "<Tag><Key>\(xmlEscape(tag.key))</Key><Value>\(xmlEscape(tag.value))</Value></Tag>" }
+        for tag in tags { xml += "<Tag><Key>\(XMLWriter.escape(tag.key))</Key><Value>\(XMLWriter.escape(tag.value))</Value></Tag>" }
         return xml + "</TagSet></Tagging>"
     }
 
-    static func xmlEscape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
 
     // MARK: SNS
 

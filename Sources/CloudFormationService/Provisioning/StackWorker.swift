@@ -311,12 +311,12 @@ extension CloudFormationCore {
         try await change(stack.id) { s in
             s.operation = nil
             let failed = operation.failed
+            if !failed.isEmpty {
+                s.status = operation.kind == .rollback ? StackStatus.rollbackFailed : StackStatus.deleteFailed
+                s.statusReason = "The following resource(s) failed to delete: [\(failed.joined(separator: ", "))]. "
+                return ([stackEvent(s, status: s.status, reason: s.statusReason, at: time)], ())
+            }
             if operation.kind == .rollback {
-                if !failed.isEmpty {
-                    s.status = StackStatus.rollbackFailed
-                    s.statusReason = "The following resource(s) failed to delete: [\(failed.joined(separator: ", "))]. "
-                    return ([stackEvent(s, status: StackStatus.rollbackFailed, reason: s.statusReason, at: time)], ())
-                }
                 s.status = StackStatus.rollbackComplete
                 s.statusReason = nil
                 s.deletionTime = time
@@ -327,11 +327,6 @@ extension CloudFormationCore {
                     events.append(stackEvent(s, status: StackStatus.deleteComplete, reason: nil, at: time))
                 }
                 return (events, ())
-            }
-            if !failed.isEmpty {
-                s.status = StackStatus.deleteFailed
-                s.statusReason = "The following resource(s) failed to delete: [\(failed.joined(separator: ", "))]. "
-                return ([stackEvent(s, status: StackStatus.deleteFailed, reason: s.statusReason, at: time)], ())
             }
             s.status = StackStatus.deleteComplete
             s.statusReason = nil
