@@ -72,6 +72,9 @@ package struct CloudFormationService: AWSService {
             "ValidateTemplate": read(core.validateTemplate),
             "ListExports": read(core.listExports),
             "ListImports": read(core.listImports),
+            "SetStackPolicy": write(core.setStackPolicy),
+            "CancelUpdateStack": write(core.cancelUpdateStack),
+            "GetStackPolicy": read(core.getStackPolicy),
         ]
         for name in ServiceModel.cloudFormation.operations.keys where ops[name] == nil {
             let readOnly = ["Describe", "List", "Get", "Validate", "Estimate", "Detect"].contains { name.hasPrefix($0) }

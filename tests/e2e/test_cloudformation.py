@@ -819,3 +819,38 @@ def test_exports_in_use_cannot_be_deleted_or_changed(server, ids):
     wait_terminal(cf, importer_id)
     cf.delete_stack(StackName="e2e-exporter")
     assert wait_terminal(cf, exporter_id)["StackStatus"] == "DELETE_COMPLETE"
+
+
+def test_a_stack_policy_protects_resources_during_updates(server, ids):
+    cf = cfn(server, ids.a_alice)
+    policy = {"Statement": [
+        {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": ["Update:Replace", "Update:Delete"], "Principal": "*", "Resource": "LogicalResourceId/Keep"},
+    ]}
+    v1 = {"Resources": {"Keep": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "one"}}, "Other": {"Type": "AWS::SNS::Topic"}}}
+    stack_id = cf.create_stack(StackName="e2e-policy", TemplateBody=json.dumps(v1), StackPolicyBody=json.dumps(policy))["StackId"]
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "CREATE_COMPLETE"
+    assert json.loads(cf.get_stack_policy(StackName=stack_id)["StackPolicyBody"]) == policy
+    # Modifying in place is allowed.
+    v2 = {"Resources": {"Keep": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "two"}}, "Other": {"Type": "AWS::SNS::Topic"}}}
+    cf.update_stack(StackName=stack_id, TemplateBody=json.dumps(v2))
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "UPDATE_COMPLETE"
+    # Replacing (a new name) is denied: the update fails on the resource and rolls back.
+    v3 = {"Resources": {"Keep": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "e2e-policy-renamed"}}, "Other": {"Type": "AWS::SNS::Topic"}}}
+    cf.update_stack(StackName=stack_id, TemplateBody=json.dumps(v3))
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    failed = [e for e in events_of(cf, stack_id) if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert failed[0]["LogicalResourceId"] == "Keep"
+    assert failed[0]["ResourceStatusReason"] == \
+        "Action denied by stack policy: Statement [#2] does not allow [Update:Replace] for resource [LogicalResourceId/Keep];"
+    # A policy given for the update's duration lets it through; the stack's own policy stays.
+    allow_all = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]}
+    cf.update_stack(StackName=stack_id, TemplateBody=json.dumps(v3), StackPolicyDuringUpdateBody=json.dumps(allow_all))
+    assert wait_terminal(cf, stack_id)["StackStatus"] == "UPDATE_COMPLETE"
+    assert json.loads(cf.get_stack_policy(StackName=stack_id)["StackPolicyBody"]) == policy
+    r = server.aws("cloudformation", "set-stack-policy", "--stack-name", "e2e-policy", "--stack-policy-body", "{bad", creds=ids.a_alice)
+    assert r.error_code() == "ValidationError"
+    r = server.aws("cloudformation", "cancel-update-stack", "--stack-name", "e2e-policy", creds=ids.a_alice)
+    assert r.error_code() == "ValidationError" and "CancelUpdateStack cannot be called from current stack status" in r.stderr
+    cf.delete_stack(StackName=stack_id)
+    wait_terminal(cf, stack_id)

@@ -22,9 +22,26 @@ extension CloudFormationCore {
         if changes.isEmpty, !changesStack(stack, request) {
             throw AWSError("ValidationError", "No updates are to be performed.")
         }
-        try await startUpdate(stack.id, request: request, token: call.input["ClientRequestToken"]?.string, caller: call.caller)
+        let newPolicy = try await policy(call, body: "StackPolicyBody", url: "StackPolicyURL")
+        let duringUpdate = try await policy(call, body: "StackPolicyDuringUpdateBody", url: "StackPolicyDuringUpdateURL")
+        try await startUpdate(
+            stack.id, request: request, token: call.input["ClientRequestToken"]?.string, caller: call.caller,
+            policy: (during: duringUpdate, new: newPolicy))
         submit(stack.id)
         return ["StackId": .string(stack.id)]
+    }
+
+    /// `CancelUpdateStack`: an update in progress stops taking new steps and rolls back ("Stack update cancelled").
+    func cancelUpdateStack(_ call: OperationCall) async throws -> JSONValue {
+        let stack = try existing(call)
+        guard stack.status == StackStatus.updateInProgress, stack.operation?.kind == .update else {
+            throw AWSError("ValidationError", "CancelUpdateStack cannot be called from current stack status")
+        }
+        try await change(stack.id) { s in
+            if s.operation?.kind == .update, s.operation?.cleaningUp == false { s.operation?.failure = "Stack update cancelled" }
+            return ([], ())
+        }
+        return [:]
     }
 
     /// `Stack:<arn> is in <STATUS> state and can not be updated.` unless the stack may be updated (B3.2).
@@ -44,7 +61,10 @@ extension CloudFormationCore {
 
     /// Starts an update: the stack as it is becomes the plan's `previous`, the request's template and values become
     /// the stack's, and every resource of the new template is a step.
-    func startUpdate(_ stackID: String, request: StackRequest, token: String?, caller: Caller, changeSet: String? = nil) async throws {
+    func startUpdate(
+        _ stackID: String, request: StackRequest, token: String?, caller: Caller, changeSet: String? = nil,
+        policy: (during: String?, new: String?) = (nil, nil)
+    ) async throws {
         let time = now
         guard let stack = store.stacks[stackID] else { throw CloudFormationErrors.stackNotFound(stackID) }
         let context = StackContext(
@@ -70,6 +90,10 @@ extension CloudFormationCore {
             s.clientRequestToken = token
             s.changeSetID = changeSet
             s.operation = StackOperation(kind: .update, pending: evaluation.creationOrder, previous: previous)
+            // The update is checked against the policy it started under (or the one given for its duration); a
+            // new policy applies to later updates.
+            s.operation?.policy = policy.during ?? s.stackPolicy
+            if let new = policy.new { s.stackPolicy = new }
             s.imports = imports
             return ([stackEvent(s, status: StackStatus.updateInProgress, reason: "User Initiated", at: time)], ())
         }

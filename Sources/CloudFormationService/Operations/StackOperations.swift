@@ -32,6 +32,7 @@ extension CloudFormationCore {
         stack.terminationProtection = input["EnableTerminationProtection"]?.bool ?? false
         try start(creationOf: &stack, request: request, token: input["ClientRequestToken"]?.string)
         stack.roleSession = try await roleSession(stack.roleARN, account: account, region: call.region)
+        stack.stackPolicy = try await policy(call, body: "StackPolicyBody", url: "StackPolicyURL")
         try await insert(stack, events: [stackEvent(stack, status: StackStatus.createInProgress, reason: "User Initiated", at: stack.creationTime)])
         submit(id)
         return ["StackId": .string(id)]
@@ -263,7 +264,8 @@ extension CloudFormationCore {
             }
             return body
         case (nil, let url?):
-            return try await read(templateURL: url, call: call)
+            return try await read(
+                url: url, call: call, refused: AWSError("ValidationError", "TemplateURL must reference a valid S3 object to which you have access."))
         case (nil, nil):
             throw AWSError("ValidationError", "Either Template URL or Template Body must be specified.")
         default:
@@ -271,11 +273,44 @@ extension CloudFormationCore {
         }
     }
 
+    /// A stack policy a call gives in `body` or `url` (checked), or `nil`.
+    func policy(_ call: OperationCall, body: String, url: String) async throws -> String? {
+        let text: String
+        switch (call.input[body]?.string, call.input[url]?.string) {
+        case (nil, nil): return nil
+        case (let given?, nil): text = given
+        case (nil, let location?):
+            text = try await read(
+                url: location, call: call, refused: AWSError("ValidationError", "\(url) must reference a valid S3 object to which you have access."))
+        default: throw AWSError("ValidationError", "You cannot specify both \(body) and \(url)")
+        }
+        _ = try StackPolicy(text)
+        return text
+    }
+
+    /// `SetStackPolicy`.
+    func setStackPolicy(_ call: OperationCall) async throws -> JSONValue {
+        let stack = try existing(call)
+        guard let text = try await policy(call, body: "StackPolicyBody", url: "StackPolicyURL") else {
+            throw AWSError("ValidationError", "Either StackPolicyBody or StackPolicyURL must be specified.")
+        }
+        try await change(stack.id) { s in
+            s.stackPolicy = text
+            return ([], ())
+        }
+        return [:]
+    }
+
+    /// `GetStackPolicy`: the policy as it was given, or nothing.
+    func getStackPolicy(_ call: OperationCall) async throws -> JSONValue {
+        let stack = try existing(call)
+        return stack.stackPolicy.map { ["StackPolicyBody": .string($0)] } ?? [:]
+    }
+
     /// Reads a template from an S3 URL (`https://s3.amazonaws.com/bucket/key`, `https://bucket.s3.amazonaws.com/key`,
     /// regional and path-style forms, or Cairn's own endpoint) with an S3 GetObject as the caller.
-    func read(templateURL: String, call: OperationCall) async throws -> String {
-        let refused = AWSError("ValidationError", "TemplateURL must reference a valid S3 object to which you have access.")
-        guard let location = Self.s3Location(templateURL) else { throw refused }
+    func read(url: String, call: OperationCall, refused: AWSError) async throws -> String {
+        guard let location = Self.s3Location(url) else { throw refused }
         let origin = CallOrigin.onBehalf(of: call.caller, region: call.region, by: "cloudformation.amazonaws.com")
         do {
             let response = try await client.s3(

@@ -21,7 +21,7 @@ extension CloudFormationCore {
             guard let current = store.stacks[stack.id], let operation = current.operation, operation.kind == .update,
                 !operation.cleaningUp
             else { return }
-            if operation.pending.isEmpty || !operation.failed.isEmpty {
+            if operation.pending.isEmpty || !operation.failed.isEmpty || operation.failure != nil {
                 return try await finishUpdate(current, evaluation: evaluation)
             }
             let pending = Set(operation.pending)
@@ -68,6 +68,11 @@ extension CloudFormationCore {
         }
         let replace =
             resumed ? inCleanup != nil : existing.type != declared.type || type?.replaces(from: existing.properties, to: properties) ?? true
+        if !resumed, let text = operation.policy, let policy = try? StackPolicy(text),
+            let refusal = policy.refusal(replace ? "Update:Replace" : "Update:Modify", logicalID: logicalID, type: declared.type)
+        {
+            return await endUpdateStep(logicalID, of: stackID, failure: refusal)
+        }
         let name = replace ? (resumed ? existing.physicalID : physicalName(type, properties, stack: stack, logicalID: logicalID)) : nil
         let start = now
         if !resumed {
@@ -148,6 +153,9 @@ extension CloudFormationCore {
     func finishUpdate(_ stack: Stack, evaluation: TemplateEvaluation) async throws {
         let time = now
         guard let operation = stack.operation else { return }
+        if let cancelled = operation.failure {
+            return try await startUpdateRollback(stack.id, reason: cancelled, at: time)
+        }
         if operation.failed.isEmpty {
             do {
                 let outputs = try evaluation.resolveOutputs(lookup: lookup(stack)).map {
@@ -162,6 +170,19 @@ extension CloudFormationCore {
                     return
                 }
                 let active = Set(evaluation.activeResources)
+                if let text = stack.operation?.policy, let policy = try? StackPolicy(text) {
+                    let refused = stack.resources.filter { !active.contains($0.logicalID) }.compactMap { resource in
+                        policy.refusal("Update:Delete", logicalID: resource.logicalID, type: resource.type).map { (resource, $0) }
+                    }
+                    if !refused.isEmpty {
+                        try await change(stack.id) { s in
+                            (refused.map { resourceEvent(s, $0.0, status: StackStatus.updateFailed, reason: $0.1, physicalID: $0.0.physicalID, at: time) }, ())
+                        }
+                        let names = refused.map(\.0.logicalID).joined(separator: ", ")
+                        try await startUpdateRollback(stack.id, reason: "The following resource(s) failed to update: [\(names)]. ", at: time)
+                        return
+                    }
+                }
                 try await change(stack.id) { s in
                     let removed = s.resources.filter { !active.contains($0.logicalID) }
                     s.resources.removeAll { !active.contains($0.logicalID) }
@@ -195,6 +216,7 @@ extension CloudFormationCore {
             operation.failed = []
             operation.cleanup = []
             operation.cleaningUp = false
+            operation.failure = nil
             s.operation = operation
             s.status = StackStatus.updateRollbackInProgress
             s.statusReason = reason

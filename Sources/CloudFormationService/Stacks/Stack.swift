@@ -53,6 +53,8 @@ package struct Stack: Codable, Sendable, Equatable {
     /// The session CloudFormation got by assuming the stack's `RoleARN` for the current operation; its calls are
     /// made as that role rather than as `actor`.
     package var roleSession: Caller? = nil
+    /// The stack policy (`StackPolicyBody`), once one is set.
+    package var stackPolicy: String? = nil
     /// The exports its template imports (`Fn::ImportValue`), for the "export in use" rules.
     package var imports: [String] = []
     /// The stack this one is nested in (`ParentId`), and the top of its nesting (`RootId`).
@@ -169,6 +171,8 @@ package struct StackOperation: Codable, Sendable, Equatable {
     package var cleanup: [StackResource] = []
     /// Whether an update (or its rollback) has reached its cleanup phase.
     package var cleaningUp = false
+    /// The stack policy an update is checked against: `StackPolicyDuringUpdateBody`, or the stack's policy.
+    package var policy: String? = nil
     /// Why the whole operation failed, when no resource did (an import of an export that does not exist).
     package var failure: String? = nil
     /// The parameters, pseudo parameters and conditions are evaluated again from the stored stack when a plan
