@@ -24,15 +24,8 @@ extension CloudFormationCore {
             if operation.pending.isEmpty || !operation.failed.isEmpty || operation.failure != nil {
                 return try await finishUpdate(current, evaluation: evaluation)
             }
-            let pending = Set(operation.pending)
-            let ready = operation.pending.filter { id in dependencies(of: id, evaluation).allSatisfy { !pending.contains($0) } }
-            guard !ready.isEmpty else {
-                throw AWSError("InternalFailure", "no resource of \(stack.name) can be updated: \(operation.pending)")
-            }
-            await withTaskGroup(of: Void.self) { group in
-                for id in ready {
-                    group.addTask { await self.updateStep(id, of: stack.id, evaluation: evaluation) }
-                }
+            try await runReady(operation.pending, of: stack, evaluation) { id in
+                await self.updateStep(id, of: stack.id, evaluation: evaluation)
             }
         }
     }

@@ -118,16 +118,24 @@ extension CloudFormationCore {
                 try await finishCreation(current, evaluation: evaluation)
                 return
             }
-            let made = Set(current.resources.filter { $0.status == StackStatus.createComplete }.map(\.logicalID))
-            let ready = operation.pending.filter { id in dependencies(of: id, evaluation).allSatisfy(made.contains) }
-            guard !ready.isEmpty else {
-                throw AWSError("InternalFailure", "no resource of \(stack.name) can be made: \(operation.pending)")
+            try await runReady(operation.pending, of: stack, evaluation) { id in
+                await self.create(id, of: stack.id, evaluation: evaluation)
             }
-            await withTaskGroup(of: Void.self) { group in
-                for id in ready {
-                    group.addTask { await self.create(id, of: stack.id, evaluation: evaluation) }
-                }
-            }
+        }
+    }
+
+    /// Runs `step` concurrently for every pending resource whose dependencies are no longer pending (the plan
+    /// stops at the first failure, so a dependency that left the list was made).
+    func runReady(
+        _ pending: [String], of stack: Stack, _ evaluation: TemplateEvaluation, step: @escaping @Sendable (String) async -> Void
+    ) async throws {
+        let waiting = Set(pending)
+        let ready = pending.filter { id in dependencies(of: id, evaluation).allSatisfy { !waiting.contains($0) } }
+        guard !ready.isEmpty else {
+            throw AWSError("InternalFailure", "no resource of \(stack.name) can be acted on: \(pending)")
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for id in ready { group.addTask { await step(id) } }
         }
     }
 
